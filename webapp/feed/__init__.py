@@ -1,0 +1,1 @@
+"""API clients' side: the rate-limited JSON feed."""

@@ -1,0 +1,1 @@
+"""Carriers' side: webhook routes, verification and the one writer of messages."""

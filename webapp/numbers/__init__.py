@@ -1,0 +1,1 @@
+"""People's side: HTML pages of countries and numbers."""

@@ -1,0 +1,97 @@
+"""Reading form-encoded and JSON payloads strictly, for adapters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .base import PayloadError
+
+MAX_JSON_DEPTH = 32
+
+
+def form_pairs(data: bytes) -> list[tuple[str, str]]:
+    """The name/value pairs of a form-encoded body or query string, duplicates kept."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("form data is not valid UTF-8") from None
+    try:
+        return parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=500)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"malformed form data: {exc}") from None
+
+
+def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Pairs as a dict; a repeated name is refused so that what is signed, routed and stored agree."""
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        if name in out:
+            raise PayloadError(f"field {name!r} appears more than once")
+        out[name] = value
+    return out
+
+
+def _refuse_constant(name: str) -> Any:
+    raise PayloadError(f"JSON constant {name} is not allowed")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise PayloadError(f"JSON key {key!r} appears more than once")
+        out[key] = value
+    return out
+
+
+def _depth(data: bytes) -> int:
+    """The deepest nesting of brackets, counted outside strings (cheap, linear)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def strict_json(data: bytes) -> Any:
+    """Parse a JSON body refusing NaN/Infinity, duplicate keys, deep nesting and bad UTF-8."""
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise PayloadError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("body is not valid UTF-8") from None
+    try:
+        return json.loads(
+            text, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicate_keys
+        )
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"body is not valid JSON: {exc.msg} at position {exc.pos}") from None
+
+
+def dig(obj: Any, *path: str | int) -> Any:
+    """The value at a path of keys and indexes, or None when any step is missing."""
+    for step in path:
+        if isinstance(step, int) and isinstance(obj, list) and -len(obj) <= step < len(obj):
+            obj = obj[step]
+        elif isinstance(step, str) and isinstance(obj, dict):
+            obj = obj.get(step)
+        else:
+            return None
+    return obj
