@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy
 from flask import Flask
 from sqlalchemy import text
 
 from webapp import create_app
+from webapp.config import database_url as database_url_for
 from webapp.extensions import db
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -45,17 +47,39 @@ class FrozenClock:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The database of this test session, schema created from the models."""
-    url = TEST_DATABASE_URL or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The database of this test session, schema created from the models.
+
+    On PostgreSQL each session gets a schema of its own (through `search_path`), so two
+    test runs on one server do not empty each other's tables.
+    """
+    if not TEST_DATABASE_URL:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        _create_schema(url)
+        yield url
+        return
+    schema = "test_" + uuid.uuid4().hex[:12]
+    with sqlalchemy.create_engine(database_url_for(TEST_DATABASE_URL, "")).begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = _with_search_path(TEST_DATABASE_URL, schema)
+    _create_schema(url)
+    yield url
+    engine = sqlalchemy.create_engine(database_url_for(TEST_DATABASE_URL, ""))
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _create_schema(url: str) -> None:
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
         db.engine.dispose()
-    return url
 
 
 @pytest.fixture

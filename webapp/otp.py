@@ -63,7 +63,7 @@ _KEYWORD_RE = re.compile(
 # character, so the loop cannot backtrack into itself; the bound keeps it cheaper still.
 _CHAIN_MAX = 40
 _CHAIN_RE = re.compile(
-    r"(?<![0-9A-Za-z])[0-9](?:[0-9]|[-./:, ](?=[0-9])){0,%d}" % (_CHAIN_MAX - 1)
+    rf"(?<![0-9A-Za-z])[0-9](?:[0-9]|[-./:, ](?=[0-9])){{0,{_CHAIN_MAX - 1}}}"
 )
 _CHAIN_SEPS = "-./:, "
 _DIGITS_RE = re.compile(r"[0-9]+")
@@ -77,7 +77,8 @@ _UNIT_RE = re.compile(
     re.IGNORECASE,
 )
 # Links: unbounded but unambiguous (nothing follows the loop), so the scan is linear.
-_URL_RE = re.compile(r"(?:https?://|www\.)\S*", re.IGNORECASE)
+# Matched on the lowercased text, which is much faster than re.IGNORECASE.
+_URL_RE = re.compile(r"(?:https?://|www\.)\S*")
 
 _CURRENCY_SIGNS = "$€£¥₽₹₩₺₴₸元円¢"
 _CURRENCY_BEFORE_RE = re.compile(
@@ -92,6 +93,9 @@ _CURRENCY_AFTER_RE = re.compile(
 _BAD_BEFORE = "/\\=?&#@%_+" + _CURRENCY_SIGNS
 _BAD_AFTER = "/\\@%_" + _CURRENCY_SIGNS
 
+# Codes sit at the start of a message and real SMS (even concatenated) are far shorter;
+# looking further would only let a huge hostile body cost more time.
+_SCAN_LIMIT = 5000
 _MAX_KEYWORD_DISTANCE = 100
 _NEGATIVE_REACH = 25
 _ALNUM_REACH = 30
@@ -99,6 +103,7 @@ _AFTER_WEIGHT = 2  # "482913 is your code" reads weaker than "code: 482913"
 _AFTER_BIAS = 4
 _ALNUM_PENALTY = 15
 _YEAR_PENALTY = 40
+_BIG = 1 << 62  # sorts after any real span end
 
 
 @dataclass(frozen=True)
@@ -128,12 +133,16 @@ def find_code_span(text: str) -> tuple[int, int] | None:
     """Return the (start, end) span of the one-time code as written in ``text``."""
     if not text:
         return None
-    keywords = _find_keywords(text)
-    urls = [m.span() for m in _URL_RE.finditer(text)]
-    candidates = _digit_candidates(text, urls)
+    limit = min(len(text), _SCAN_LIMIT)
+    # U+0130 is the only character whose lowercase form is longer, which would shift
+    # every offset after it.
+    lowered = text[:limit].replace("\u0130", "i").lower()
+    keywords = _find_keywords(lowered)
+    urls = [m.span() for m in _URL_RE.finditer(lowered)]
+    candidates = _digit_candidates(text, limit, urls)
     if keywords.starts:
         # Letter+digit codes are only trusted when the text says it is a code.
-        candidates += _alnum_candidates(text, urls)
+        candidates += _alnum_candidates(text, limit, urls)
     best: tuple[tuple[int, int, int, int], _Candidate] | None = None
     for cand in candidates:
         key = _rank(text, cand, keywords)
@@ -147,9 +156,8 @@ def _strip_separators(code: str) -> str:
     return "".join(ch for ch in code if ch not in CODE_SEPARATORS)
 
 
-def _find_keywords(text: str) -> _Keywords:
-    """Locate code keywords; U+0130 is the only char whose lowercase is two chars long."""
-    lowered = text.replace("\u0130", "i").lower()
+def _find_keywords(lowered: str) -> _Keywords:
+    """Locate code keywords (and "promo code"-style non-keywords) in lowercased text."""
     starts: list[int] = []
     ends: list[int] = []
     neg_ends: list[int] = []
@@ -164,14 +172,14 @@ def _find_keywords(text: str) -> _Keywords:
 
 def _in_url(urls: list[tuple[int, int]], pos: int) -> bool:
     """Tell whether ``pos`` falls inside one of the (sorted, disjoint) URL spans."""
-    i = bisect_right(urls, (pos, len(urls) + 1 << 62)) - 1
+    i = bisect_right(urls, (pos, _BIG)) - 1
     return i >= 0 and urls[i][0] <= pos < urls[i][1]
 
 
-def _digit_candidates(text: str, urls: list[tuple[int, int]]) -> list[_Candidate]:
+def _digit_candidates(text: str, limit: int, urls: list[tuple[int, int]]) -> list[_Candidate]:
     """Collect plain and split numeric codes from digit chains."""
     found: list[_Candidate] = []
-    for m in _CHAIN_RE.finditer(text):
+    for m in _CHAIN_RE.finditer(text, 0, limit):
         start, end = m.span()
         if end - start < 4 or _chain_is_context_bound(text, start, end, urls):
             continue
@@ -229,15 +237,17 @@ def _single(text: str, start: int, end: int) -> list[_Candidate]:
     return [_Candidate(start, end, year=year)]
 
 
-def _alnum_candidates(text: str, urls: list[tuple[int, int]]) -> list[_Candidate]:
+def _alnum_candidates(text: str, limit: int, urls: list[tuple[int, int]]) -> list[_Candidate]:
     """Collect mixed letter+digit words that could be codes like ``K7QX9``."""
     found: list[_Candidate] = []
-    for m in _ALNUM_RE.finditer(text):
+    for m in _ALNUM_RE.finditer(text, 0, limit):
         start, end = m.span()
         before = text[start - 1] if start else ""
         after = text[end : end + 1]
         if before in ("-", "/", "@", ".", "_", "\\", "#", "=") or after in ("-", "@", "/", "_"):
             continue  # part of a hyphenated word, path, address or handle
+        if after.isascii() and after.isalnum():
+            continue  # the word runs on past the scan limit
         if (after == "." and text[end + 1 : end + 2].isalnum()) or _in_url(urls, start):
             continue
         if _UNIT_RE.fullmatch(m.group()):
@@ -269,16 +279,11 @@ def _rank(text: str, cand: _Candidate, kw: _Keywords) -> tuple[int, int, int, in
     if _follows_negative(cand, kw):
         return None
     before, after = _keyword_distance(cand, kw)
-    options = []
-    if before is not None:
-        options.append(before)
-    if after is not None:
-        options.append(after * _AFTER_WEIGHT + _AFTER_BIAS)
-    distance = min(options, default=None)
-    if distance is not None and distance > _MAX_KEYWORD_DISTANCE:
-        distance = None
+    distance = _weighted_distance(before, after)
     if cand.alnum:
-        if distance is None or distance > _ALNUM_REACH or not _alnum_is_plausible(text, cand, before):
+        if distance is None or distance > _ALNUM_REACH:
+            return None
+        if not _alnum_is_plausible(text, cand, before):
             return None
         return (0, distance + _ALNUM_PENALTY, 1, cand.start)
     if distance is None:
@@ -287,6 +292,19 @@ def _rank(text: str, cand: _Candidate, kw: _Keywords) -> tuple[int, int, int, in
         # No keyword anywhere near: prefer the usual 6-digit length, then the first one.
         return (1, 0, 0 if cand.end - cand.start == 6 else 1, cand.start)
     return (0, distance + (_YEAR_PENALTY if cand.year else 0), 0, cand.start)
+
+
+def _weighted_distance(before: int | None, after: int | None) -> int | None:
+    """Combine keyword distances; a keyword after the number counts for less."""
+    options = []
+    if before is not None:
+        options.append(before)
+    if after is not None:
+        options.append(after * _AFTER_WEIGHT + _AFTER_BIAS)
+    distance = min(options, default=None)
+    if distance is not None and distance > _MAX_KEYWORD_DISTANCE:
+        return None
+    return distance
 
 
 def _alnum_is_plausible(text: str, cand: _Candidate, before: int | None) -> bool:

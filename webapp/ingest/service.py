@@ -34,7 +34,8 @@ def accept_webhook(
     if all(ctx.secrets.get(name) for name in adapter.secret_names):
         adapter.verify(request, ctx)
     elif not allow_unsigned:
-        raise NotConfigured(f"{adapter.name}: no secret configured, refusing unsigned requests")
+        names = ", ".join(adapter.secret_names)
+        raise NotConfigured(f"{adapter.name}: {names} not configured; unsigned requests refused")
     created = sum(record_inbound(adapter.name, sms) for sms in adapter.parse(request))
     db.session.commit()  # acknowledge only what is committed
     return adapter.reply(), created

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import ACTIVE, Message, Number
@@ -110,3 +111,53 @@ def public_messages(
     if country:
         stmt = stmt.where(Number.country == country.upper())
     return _window(stmt, before, since, limit)
+
+
+@dataclass(frozen=True)
+class UnroutedRow:
+    """A recipient that received messages without being provisioned."""
+
+    recipient: str
+    messages: int
+    last_received_at: datetime
+
+
+def all_numbers(country: str | None = None) -> list[Number]:
+    """Every provisioned number, active or retired, by country then number."""
+    stmt = select(Number).order_by(Number.country, Number.e164)
+    if country:
+        stmt = stmt.where(Number.country == country.upper())
+    return list(db.session.scalars(stmt))
+
+
+def unrouted_recipients() -> list[UnroutedRow]:
+    """Recipients of messages that reached no provisioned number, most messages first."""
+    count, last = func.count(Message.id), func.max(Message.received_at)
+    rows = db.session.execute(
+        select(Message.recipient, count, last)
+        .where(Message.number_id.is_(None))
+        .group_by(Message.recipient)
+        .order_by(count.desc(), last.desc(), Message.recipient)
+    ).all()
+    return [UnroutedRow(recipient, n, latest) for recipient, n, latest in rows]
+
+
+def numbers_fingerprint(country: str | None = None) -> tuple[int, int | None, int | None]:
+    """Cheap summary of the active numbers (count, newest id, newest message id) for ETags."""
+    stmt = select(func.count(), func.max(Number.id), func.max(Number.last_message_id)).where(
+        Number.status == ACTIVE
+    )
+    if country:
+        stmt = stmt.where(Number.country == country.upper())
+    count, newest, last_message = db.session.execute(stmt).one()
+    return count, newest, last_message
+
+
+def database_answers() -> bool:
+    """Whether the database answers `SELECT 1`."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+    return True

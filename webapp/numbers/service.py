@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import ACTIVE, RETIRED, Number
@@ -58,3 +63,86 @@ def retire(text: str) -> Number:
     number.retired_at = utcnow()
     db.session.commit()
     return number
+
+
+
+# Bulk import: every row is checked first, then all are stored in one transaction, or none.
+
+_HEADERS = {("number",), ("number", "provider")}
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One non-blank row of an import file and the line it ends on."""
+
+    line: int
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A row that cannot be imported, and why."""
+
+    line: int
+    text: str
+    reason: str
+
+
+def csv_rows(lines: Iterable[str]) -> list[CsvRow]:
+    """The non-blank rows of a `number[,provider]` CSV; a header before the first row is dropped."""
+    reader = csv.reader(lines)
+    rows: list[CsvRow] = []
+    seen_any = False
+    try:
+        for cells in reader:
+            stripped = tuple(cell.strip() for cell in cells)
+            if not any(stripped):
+                continue
+            header = not seen_any and tuple(c.lower() for c in stripped) in _HEADERS
+            seen_any = True
+            if not header:
+                rows.append(CsvRow(reader.line_num, stripped))
+    except csv.Error as exc:
+        raise ProvisioningError(f"line {reader.line_num}: unreadable CSV: {exc}") from None
+    return rows
+
+
+def check_row(row: CsvRow, seen: dict[str, int]) -> Number:
+    """The unsaved Number of a row; refuses bad shapes, bad numbers and duplicates (file or DB)."""
+    if len(row.cells) > 2:
+        raise ProvisioningError(f"expected number[,provider], found {len(row.cells)} columns")
+    if not row.cells[0]:
+        raise ProvisioningError("the number is missing")
+    number = new_number(row.cells[0], row.cells[1] if len(row.cells) > 1 else None)
+    if len(number.country) != 2:
+        raise ProvisioningError(f"{number.e164} belongs to no country (non-geographic number)")
+    if number.e164 in seen:
+        raise ProvisioningError(f"{number.e164} already appears on line {seen[number.e164]}")
+    seen[number.e164] = row.line
+    return number
+
+
+def check_rows(rows: Iterable[CsvRow]) -> tuple[list[Number], list[Refusal]]:
+    """The Numbers to store and every row refused; nothing is written."""
+    seen: dict[str, int] = {}
+    numbers: list[Number] = []
+    refused: list[Refusal] = []
+    for row in rows:
+        try:
+            numbers.append(check_row(row, seen))
+        except ProvisioningError as exc:
+            refused.append(Refusal(row.line, ",".join(row.cells), str(exc)))
+    return numbers, refused
+
+
+def provision_all(numbers: list[Number]) -> int:
+    """Store checked numbers in one transaction: all of them, or none if one was taken meanwhile."""
+    db.session.add_all(numbers)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ProvisioningError(
+            "a number was provisioned by someone else meanwhile; nothing imported, retry"
+        ) from None
+    return len(numbers)
