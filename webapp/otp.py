@@ -4,7 +4,7 @@ The site highlights the code a visitor is most likely to type, so this module an
 two questions about a message body: *where* the code is written (``find_code_span``) and
 *what* a person would type (``extract_code``, the same text without separators).
 
-How it works, in four linear passes over the text:
+How it works, in linear passes over (at most) the first ``_SCAN_LIMIT`` characters:
 
 1. Keyword spans ("code", "код", "验证码", "código", ...) are found on a lowercased copy
    of the text, because a case-insensitive alternation is several times slower in ``re``.
@@ -17,9 +17,10 @@ How it works, in four linear passes over the text:
 4. Candidates are ranked by distance to the nearest keyword; with no keyword at all a
    plain 4-8 digit number is still returned ("482913 is yours" style messages).
 
-Every pattern uses bounded quantifiers or unambiguous single-character loops, so no
-input can trigger catastrophic backtracking; a 100 000 character message takes a few
-milliseconds.
+Every pattern uses bounded quantifiers or unambiguous single-character loops (no
+nested quantifiers), so no input can trigger catastrophic backtracking. Only the first
+``_SCAN_LIMIT`` characters are examined, which also caps the per-candidate Python work;
+a 100 000 character message of any shape takes a few milliseconds.
 """
 
 import re
@@ -34,17 +35,18 @@ CODE_SEPARATORS = "-. "
 # Keywords are matched on ``text.lower()``. Long words may be the tail of a compound
 # ("Bestätigungscode") and may carry an inflection ("кода", "kodunuz"), hence the
 # trailing letter run. Short Latin words need boundaries so "shipping" is not "pin".
+# fmt: off
 _KEYWORDS = (
     "code", "c[oó]digo", "codice", "kode", "kod", "код", "κωδικ", "קוד", "कोड", "کد",
-    "passwor", "passwort", "kennwort", "contrase[ñn]a", "clave", "senha", "пароль",
+    "passwor", "kennwort", "contrase[ñn]a", "clave", "senha", "пароль",
     "parol", "[şs]ifre", "mot de passe", "verif", "v[ée]rif", "bestätigung",
-    "подтвержд", "tasdiq", "doğrulama", "one-time", "passcode", "otp-код",
+    "подтвержд", "tasdiq", "doğrulama", "one-time", "passcode",
     "验证码", "驗證碼", "校验码", "校驗碼", "动态码", "動態碼", "确认码", "確認碼",
     "认证码", "認證碼", "动态密码", "密码", "密碼", "安全码", "コード", "認証番号",
     "暗証番号", "ワンタイムパスワード", "인증번호", "인증", "코드", "رمز", "كود",
     "التحقق", "تحقق", "รหัส", "mã xác",
 )
-_SHORT_KEYWORDS = ("otp", "pin", "tan", "2fa", "mfa", "sms-код")
+_SHORT_KEYWORDS = ("otp", "pin", "tan", "2fa", "mfa")
 # Phrases where "code" does not mean a one-time code; a number right after one of
 # them is a discount, postal or dialling code and must not be highlighted.
 _NEGATIVE = (
@@ -53,6 +55,7 @@ _NEGATIVE = (
     "barcode", "qr code", "qr-code", "decode", "unicode", "código postal",
     "code postal", "промокод", "промо-код", "referral code", "invite code",
 )
+# fmt: on
 _KEYWORD_RE = re.compile(
     "(?P<neg>" + "|".join(re.escape(p) for p in _NEGATIVE) + ")"
     "|(?P<kw>(?:" + "|".join(_KEYWORDS) + r")[^\W\d_]{0,20}"
@@ -62,9 +65,7 @@ _KEYWORD_RE = re.compile(
 # A digit chain: digits, single separators followed by a digit. Each loop step eats one
 # character, so the loop cannot backtrack into itself; the bound keeps it cheaper still.
 _CHAIN_MAX = 40
-_CHAIN_RE = re.compile(
-    rf"(?<![0-9A-Za-z])[0-9](?:[0-9]|[-./:, ](?=[0-9])){{0,{_CHAIN_MAX - 1}}}"
-)
+_CHAIN_RE = re.compile(rf"(?<![0-9A-Za-z])[0-9](?:[0-9]|[-./:, ](?=[0-9])){{0,{_CHAIN_MAX - 1}}}")
 _CHAIN_SEPS = "-./:, "
 _DIGITS_RE = re.compile(r"[0-9]+")
 # 4-10 ASCII letters+digits with at least one of each (checked by bounded lookaheads).
@@ -82,7 +83,7 @@ _URL_RE = re.compile(r"(?:https?://|www\.)\S*")
 
 _CURRENCY_SIGNS = "$€£¥₽₹₩₺₴₸元円¢"
 _CURRENCY_BEFORE_RE = re.compile(
-    r"(?:[$€£¥₽₹₩₺₴₸¢]|r\$|\b(?:usd|eur|rub|gbp|brl|uzs|try|cny|rmb|inr|rs\.?|руб\.?))\s?$"
+    r"(?:[$€£¥₽₹₩₺₴₸¢]|r\$|\b(?:usd|eur|rub|gbp|brl|uzs|cny|rmb|inr|rs\.?|руб\.?))\s?$"
 )
 _CURRENCY_AFTER_RE = re.compile(
     r"^\s?(?:[$€£¥₽₹₩₺₴₸元円¢]|(?:руб|р\.|rub|usd|eur|gbp|brl|reais|euro|dollar|сум|so.m"
@@ -103,6 +104,7 @@ _AFTER_WEIGHT = 2  # "482913 is your code" reads weaker than "code: 482913"
 _AFTER_BIAS = 4
 _ALNUM_PENALTY = 15
 _YEAR_PENALTY = 40
+_YEAR_REACH = 3
 _BIG = 1 << 62  # sorts after any real span end
 
 
@@ -286,9 +288,9 @@ def _rank(text: str, cand: _Candidate, kw: _Keywords) -> tuple[int, int, int, in
         if not _alnum_is_plausible(text, cand, before):
             return None
         return (0, distance + _ALNUM_PENALTY, 1, cand.start)
+    if cand.year and (before is None or before > _YEAR_REACH):
+        return None  # "© 2025" is a year; only "code: 2025" makes it a code
     if distance is None:
-        if cand.year:
-            return None  # a bare "2025" is a year, not a code
         # No keyword anywhere near: prefer the usual 6-digit length, then the first one.
         return (1, 0, 0 if cand.end - cand.start == 6 else 1, cand.start)
     return (0, distance + (_YEAR_PENALTY if cand.year else 0), 0, cand.start)

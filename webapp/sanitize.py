@@ -19,6 +19,8 @@ with ``dir="auto"``:
   and cannot leak out of, or across, any tag. Directional *marks* (LRM, RLM, ALM) do
   not nest or leak and are legitimate in Arabic/Hebrew text, so they are kept.
 * ``\\n``, ``\\r\\n`` and a lone ``\\r`` (the GSM alphabet's line break) become ``<br>``.
+* The one-time code span, if given, is wrapped in ``<mark class="otp">``. A span that is
+  out of range or overlaps a link is not highlighted at all, so tags never overlap.
 
 Linkify decision: links are found with this module's own regex, not ``bleach.linkify``.
 bleach re-parses the text as HTML (so its output text can differ from the input) and
@@ -28,8 +30,8 @@ the regex engine never backtracks, and ``finditer`` resumes after each match: ev
 character is looked at a constant number of times. Trailing punctuation is trimmed in
 plain Python, bounded by the 2000-character URL limit, and at most ``MAX_LINKS`` links
 are made per message. Rendering a 100 000-character body of any shape takes at most a
-few tens of milliseconds (the worst measured shape is a body made only of bidi
-overrides, because each becomes a marker element).
+few tens of milliseconds (the worst measured shapes are bodies made only of bidi and
+control characters, because each one becomes a marker element or U+FFFD).
 """
 
 import re
@@ -46,63 +48,44 @@ MAX_LINKS = 50
 
 # Bidi formatting characters that open or close an embedding/override/isolate.
 _BIDI_ABBREVIATIONS = {
-    0x202A: "LRE",  # left-to-right embedding
-    0x202B: "RLE",  # right-to-left embedding
-    0x202C: "PDF",  # pop directional formatting
-    0x202D: "LRO",  # left-to-right override
-    0x202E: "RLO",  # right-to-left override
-    0x2066: "LRI",  # left-to-right isolate
-    0x2067: "RLI",  # right-to-left isolate
-    0x2068: "FSI",  # first strong isolate
-    0x2069: "PDI",  # pop directional isolate
+    "\u202a": "LRE",  # left-to-right embedding
+    "\u202b": "RLE",  # right-to-left embedding
+    "\u202c": "PDF",  # pop directional formatting
+    "\u202d": "LRO",  # left-to-right override
+    "\u202e": "RLO",  # right-to-left override
+    "\u2066": "LRI",  # left-to-right isolate
+    "\u2067": "RLI",  # right-to-left isolate
+    "\u2068": "FSI",  # first strong isolate
+    "\u2069": "PDI",  # pop directional isolate
 }
 # Kept short: a hostile body of 100 000 overrides becomes 100 000 of these.
-_BIDI_MARKER = '<span class="ctl" title="U+{code:04X}">\u27e8{abbr}\u27e9</span>'
-# Characters that need the (slower, per-character) translate step; plain text skips it.
-_SPECIAL_RE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-
-_CONTROL_CODES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
-_SURROGATES = range(0xD800, 0xE000)
+_BIDI_MARKERS = {
+    ch: f'<span class="ctl" title="U+{ord(ch):04X}">\u27e8{abbr}\u27e9</span>'
+    for ch, abbr in _BIDI_ABBREVIATIONS.items()
+}
+_BIDI_DROP = dict.fromkeys(_BIDI_ABBREVIATIONS, "")
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls other than tab and line breaks, DEL and lone surrogates.
+_UNSAFE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSAFE_TO_FFFD = {
+    code: "\ufffd"
+    for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))
+} | {code: "\ufffd" for code in range(0xD800, 0xE000)}
+# For previews: controls that str.split() does not already treat as whitespace.
+_PREVIEW_DROP = {code: None for code in _UNSAFE_TO_FFFD if not chr(code).isspace()}
 
 # A URL ends at whitespace, quotes/angle brackets, controls, invisible format characters
 # (so a hidden character cannot make the link differ from what the reader sees), lone
 # surrogates and CJK/full-width punctuation (Chinese text often has no space after a URL).
 _URL_STOP = (
-    "\\s<>\"\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u061c\\u200b-\\u200f\\u2028-\\u202e"
+    '\\s<>"\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u061c\\u200b-\\u200f\\u2028-\\u202e'
     "\\u2060-\\u206f\\ufeff\\ud800-\\udfff\\u3000-\\u303f\\uff01-\\uff0f\\uff1a-\\uff20"
     "\\uff3b-\\uff40\\uff5b-\\uff65"
 )
 # Case-insensitive by character classes: re.IGNORECASE makes the scan several times slower.
-_URL_RE = re.compile(
-    r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)(?=[^\W_])[^" + _URL_STOP + "]*"
-)
+_URL_RE = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)(?=[^\W_])[^" + _URL_STOP + "]*")
 _TRAILING_PUNCT = ".,;:!?'*~_-…"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
-
-
-def _build_html_map() -> dict[int, str]:
-    """Map each dangerous character to the HTML shown in its place."""
-    table: dict[int, str] = {code: "\ufffd" for code in _CONTROL_CODES}
-    table.update({code: "\ufffd" for code in _SURROGATES})
-    for code, abbr in _BIDI_ABBREVIATIONS.items():
-        table[code] = _BIDI_MARKER.format(code=code, abbr=abbr)
-    return table
-
-
-def _build_preview_map() -> dict[int, str | None]:
-    """Map characters that must not reach a one-line preview to a space or nothing."""
-    table: dict[int, str | None] = {code: None for code in _CONTROL_CODES}
-    table.update({code: None for code in _SURROGATES})
-    table.update({code: None for code in _BIDI_ABBREVIATIONS})
-    for ch in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029":
-        table[ord(ch)] = " "
-    return table
-
-
-_HTML_MAP = _build_html_map()
-_PREVIEW_MAP = _build_preview_map()
 
 
 def render_body(text: str, code_span: tuple[int, int] | None = None) -> Markup:
@@ -131,8 +114,10 @@ def plain_preview(text: str, limit: int = 160) -> str:
     """Return a one-line plain-text preview of at most ``limit`` characters."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    if _SPECIAL_RE.search(text):
-        text = text.translate(_PREVIEW_MAP)
+    if _UNSAFE_RE.search(text):
+        text = text.translate(_PREVIEW_DROP)
+    if _BIDI_RE.search(text):
+        text = _replace_bidi(text, _BIDI_DROP)
     # str.split() with no argument splits on every Unicode space and drops empties.
     flat = " ".join(text.split())
     if len(flat) <= limit:
@@ -150,13 +135,26 @@ def _render_text(chunk: str) -> str:
     """Escape plain text and replace controls, bidi formatting and line breaks."""
     if not chunk:
         return ""
-    # Escaping first is safe: escape() only emits ASCII entities, which the map leaves alone.
-    escaped = str(escape(chunk))
-    if "\r" in escaped:
-        escaped = escaped.replace("\r\n", "\n").replace("\r", "\n")
-    if _SPECIAL_RE.search(escaped):
-        escaped = escaped.translate(_HTML_MAP)
-    return escaped.replace("\n", "<br>")
+    # Escaping first is safe: escape() only emits ASCII entities, which no step below touches.
+    html = str(escape(chunk))
+    if "\r" in html:
+        html = html.replace("\r\n", "\n").replace("\r", "\n")
+    if _UNSAFE_RE.search(html):
+        html = html.translate(_UNSAFE_TO_FFFD)
+    if _BIDI_RE.search(html):
+        html = _replace_bidi(html, _BIDI_MARKERS)
+    return html.replace("\n", "<br>")
+
+
+def _replace_bidi(text: str, replacements: dict[str, str]) -> str:
+    """Replace each bidi formatting character present in ``text``.
+
+    str.replace per character is several times faster than str.translate when the
+    replacement is long, which matters for a body made of nothing but overrides.
+    """
+    for ch in [ch for ch in replacements if ch in text]:
+        text = text.replace(ch, replacements[ch])
+    return text
 
 
 def _find_links(text: str) -> list[tuple[int, int, str]]:
