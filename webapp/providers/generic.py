@@ -103,3 +103,6 @@ class GenericProvider:
     def reply(self) -> Reply:
         """A small JSON acknowledgement."""
         return Reply(body='{"status":"accepted"}', content_type="application/json")
+
+
+ADAPTER = GenericProvider()

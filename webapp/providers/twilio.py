@@ -80,3 +80,6 @@ class TwilioProvider:
     def reply(self) -> Reply:
         """An empty TwiML document: anything else could be texted back to the sender."""
         return Reply(body=EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+
+
+ADAPTER = TwilioProvider()
