@@ -1,4 +1,4 @@
-"""The one writer of messages: exactly once by unique constraint, long messages joined from parts."""
+"""The one writer of messages: exactly once by a unique constraint; long messages joined."""
 
 from __future__ import annotations
 
@@ -160,15 +160,15 @@ def _join_parts_if_complete(provider: str, group_key: str, total: int, sms: Inbo
     count = db.session.scalar(select(func.count()).select_from(MessagePart).where(*where))
     if count != total:
         return
-    parts = db.session.execute(
-        select(MessagePart.text, MessagePart.received_at).where(*where).order_by(MessagePart.part_no)
+    texts = db.session.scalars(
+        select(MessagePart.text).where(*where).order_by(MessagePart.part_no)
     ).all()
     _insert_message(
         provider,
         f"concat:{group_key}",
         sms.sender,
         sms.recipient,
-        "".join(text for text, _ in parts),
+        "".join(texts),
         total,
         utcnow(),
     )
