@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
 from .extensions import db, limiter, migrate
@@ -30,12 +31,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config["CLOCK"] = time.time
     app.config.update(overrides or {})
     config.finish(app.config)
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from exactly TRUSTED_PROXIES proxies, and no one else."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_prefix=0)
 
 
 def register_extensions(app: Flask) -> None:
