@@ -161,3 +161,8 @@ def database_answers() -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def oldest_message_id() -> int | None:
+    """The smallest stored message id: it moves whenever old messages are purged."""
+    return db.session.scalar(select(func.min(Message.id)))

@@ -35,9 +35,12 @@ def new_number(text: str, provider: str | None = None) -> Number:
     except InvalidNumber as exc:
         raise ProvisioningError(str(exc)) from None
     provider = check_provider(provider)
+    country = region_of(e164)
+    if len(country) != 2:  # "001": +800 and other numbers of no country have no page to be on
+        raise ProvisioningError(f"{e164} belongs to no country (non-geographic number)")
     if db.session.scalar(select(Number.id).where(Number.e164 == e164)) is not None:
         raise ProvisioningError(f"{e164} is already provisioned")
-    return Number(e164=e164, country=region_of(e164), provider=provider, status=ACTIVE)
+    return Number(e164=e164, country=country, provider=provider, status=ACTIVE)
 
 
 def provision(text: str, provider: str | None = None) -> Number:
@@ -114,8 +117,6 @@ def check_row(row: CsvRow, seen: dict[str, int]) -> Number:
     if not row.cells[0]:
         raise ProvisioningError("the number is missing")
     number = new_number(row.cells[0], row.cells[1] if len(row.cells) > 1 else None)
-    if len(number.country) != 2:
-        raise ProvisioningError(f"{number.e164} belongs to no country (non-geographic number)")
     if number.e164 in seen:
         raise ProvisioningError(f"{number.e164} already appears on line {seen[number.e164]}")
     seen[number.e164] = row.line
