@@ -16,8 +16,8 @@ preload_app = True
 
 def post_fork(server, worker):  # noqa: ARG001 - gunicorn's hook signature
     """Drop database connections inherited from the master: each worker opens its own."""
-    from wsgi import app
     from webapp.extensions import db
+    from wsgi import app
 
     with app.app_context():
         db.engine.dispose(close=False)
