@@ -115,13 +115,13 @@ def make_app(base_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
     yield build
     for app in apps[:1]:
         with app.app_context():
-            _empty_tables()
+            empty_tables()
     for app in apps:
         with app.app_context():
             db.engine.dispose()
 
 
-def _empty_tables() -> None:
+def empty_tables() -> None:
     db.session.rollback()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))

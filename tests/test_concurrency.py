@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import empty_tables
 from tests.signing import SECRETS, SIGNERS, SignedRequest
 from webapp import create_app
 from webapp.extensions import db
@@ -87,8 +88,7 @@ def gunicorn_site(base_config, tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         with app.app_context():
-            db.session.execute(db.delete(Message))
-            db.session.commit()
+            empty_tables()
             db.engine.dispose()
 
 

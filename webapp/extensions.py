@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound in the application factory."""
 
+from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -25,5 +26,21 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+
+class AppLimiter(Limiter):
+    """Flask-Limiter that takes each bound app's key prefix (the factory builds many in tests)."""
+
+    def init_app(self, app: Flask) -> None:
+        """Bind to `app` with its RATELIMIT_KEY_PREFIX; Flask-Limiter keeps the first app's."""
+        self._key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
+        super().init_app(app)
+
+
 # Limits are declared on the feed only; pages and webhooks are not limited by default.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Headers and error swallowing are set here, not from app config: Flask-Limiter reads those
+# settings from the first app it is bound to only. Swallowing errors means an unreachable
+# storage (Redis down) lets feed requests through unlimited instead of answering 500.
+limiter = AppLimiter(
+    key_func=get_remote_address, default_limits=[], headers_enabled=True, swallow_errors=True
+)

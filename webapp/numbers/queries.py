@@ -166,3 +166,14 @@ def database_answers() -> bool:
 def oldest_message_id() -> int | None:
     """The smallest stored message id: it moves whenever old messages are purged."""
     return db.session.scalar(select(func.min(Message.id)))
+
+
+def other_active_numbers(country: str, exclude_id: int, limit: int) -> list[Number]:
+    """A country's active numbers other than one, most recently used first."""
+    stmt = (
+        select(Number)
+        .where(Number.status == ACTIVE, Number.country == country.upper(), Number.id != exclude_id)
+        .order_by(Number.last_message_at.desc().nulls_last(), Number.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
