@@ -31,11 +31,9 @@ from typing import Any
 
 from .base import InboundSms, PayloadError, Reply, WebhookRequest, require
 from .basic_auth import BasicAuthVerifier
-from .forms import strict_json
+from .forms import segment_count, strict_json
 
 MESSAGE_RECEIVED = "message-received"
-#: a long SMS has at most 255 parts (one-byte UDH counters); more is not a real count
-MAX_SEGMENTS = 255
 
 
 def _event_type(event: Any, where: str) -> str:
@@ -48,13 +46,6 @@ def _event_type(event: Any, where: str) -> str:
     return kind
 
 
-def _segments(value: Any, where: str) -> int | None:
-    """`segmentCount` when reported: an integer from 1 to MAX_SEGMENTS."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEGMENTS:
-        raise PayloadError(f"{where} must be an integer from 1 to {MAX_SEGMENTS}")
-    return value
 
 
 def _text(message: dict[str, Any], where: str) -> str:
@@ -79,7 +70,7 @@ def _inbound(event: dict[str, Any], where: str) -> InboundSms:
         sender=require(message.get("from"), f"{where}.from"),
         recipient=require(owner if owner is not None else event.get("to"), f"{where}.owner"),
         text=_text(message, where),
-        segments=_segments(message.get("segmentCount"), f"{where}.segmentCount"),
+        segments=segment_count(message.get("segmentCount"), f"{where}.segmentCount"),
     )
 
 

@@ -124,6 +124,14 @@ def same_secret(given: str | bytes, expected: str | bytes) -> bool:
     return hmac.compare_digest(a, b)
 
 
+def unix_timestamp(raw: str | None, what: str) -> int:
+    """A signed unix timestamp in seconds; SignatureError unless it is 1 to 12 ASCII digits."""
+    # Digits only: int() would also take " 12", "+12", "1_2" and other scripts' digits.
+    if not raw or not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        raise SignatureError(f"missing or malformed {what}")
+    return int(raw)
+
+
 def check_fresh(timestamp: float, ctx: VerifyContext) -> None:
     """Refuse a signed timestamp outside the replay window."""
     if abs(ctx.now - timestamp) > ctx.tolerance:

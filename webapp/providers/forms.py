@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 from .base import PayloadError
 
 MAX_JSON_DEPTH = 32
+#: a long SMS has at most 255 parts (one-byte UDH counters); more is not a real count
+MAX_SEGMENTS = 255
 
 
 def form_pairs(data: bytes) -> list[tuple[str, str]]:
@@ -25,7 +27,7 @@ def form_pairs(data: bytes) -> list[tuple[str, str]]:
 
 
 def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Pairs as a dict; a repeated name is refused so that what is signed, routed and stored agree."""
+    """Pairs as a dict; a repeated name is refused (signed, routed and stored must agree)."""
     out: dict[str, str] = {}
     for name, value in pairs:
         if name in out:
@@ -95,3 +97,22 @@ def dig(obj: Any, *path: str | int) -> Any:
         else:
             return None
     return obj
+
+
+def segment_count(value: Any, what: str) -> int | None:
+    """A segment count from JSON: None when absent, else an integer from 1 to 255."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEGMENTS:
+        raise PayloadError(f"{what} must be a whole number from 1 to {MAX_SEGMENTS}")
+    return value
+
+
+def segment_count_text(value: str | None, what: str) -> int | None:
+    """A segment count from a form field: None when absent or empty, else 1 to 255."""
+    if not value:
+        return None
+    # Text is checked before int(): int() also takes "²", "1_0" and huge digit strings.
+    if not (value.isascii() and value.isdigit() and len(value) <= 3):
+        raise PayloadError(f"{what} must be a whole number from 1 to {MAX_SEGMENTS}")
+    return segment_count(int(value), what)

@@ -18,6 +18,7 @@ from .base import (
     WebhookRequest,
     check_fresh,
     require,
+    unix_timestamp,
 )
 from .forms import dig, strict_json
 
@@ -46,11 +47,6 @@ def _signatures(header: str) -> list[bytes]:
     return found
 
 
-def _timestamp(raw: str | None) -> int:
-    if not raw or not raw.isdigit() or len(raw) > 12:
-        raise SignatureError("missing or malformed webhook-timestamp header")
-    return int(raw)
-
 
 class GenericProvider:
     """Standard Webhooks: HMAC-SHA256 over `id.timestamp.body`, any signature by any key."""
@@ -63,7 +59,7 @@ class GenericProvider:
         msg_id = request.header("webhook-id")
         if not msg_id:
             raise SignatureError("missing webhook-id header")
-        timestamp = _timestamp(request.header("webhook-timestamp"))
+        timestamp = unix_timestamp(request.header("webhook-timestamp"), "webhook-timestamp header")
         given = _signatures(request.header("webhook-signature") or "")
         if not given:
             raise SignatureError("missing or malformed webhook-signature header")

@@ -30,10 +30,7 @@ from typing import Any
 
 from .base import InboundSms, PayloadError, Reply, WebhookRequest, require
 from .basic_auth import BasicAuthVerifier
-from .forms import strict_json
-
-#: a long SMS has at most 255 parts (one-byte UDH counters); more is not a real count
-MAX_SEGMENTS = 255
+from .forms import segment_count, strict_json
 
 
 def _results(payload: Any) -> list[Any]:
@@ -46,13 +43,6 @@ def _results(payload: Any) -> list[Any]:
     return results
 
 
-def _segments(value: Any, where: str) -> int | None:
-    """`smsCount` when reported: an integer from 1 to MAX_SEGMENTS."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEGMENTS:
-        raise PayloadError(f"{where} must be an integer from 1 to {MAX_SEGMENTS}")
-    return value
 
 
 def _inbound(result: Any, where: str) -> InboundSms:
@@ -67,7 +57,7 @@ def _inbound(result: Any, where: str) -> InboundSms:
         sender=require(result.get("from"), f"{where}.from"),
         recipient=require(result.get("to"), f"{where}.to"),
         text=text,
-        segments=_segments(result.get("smsCount"), f"{where}.smsCount"),
+        segments=segment_count(result.get("smsCount"), f"{where}.smsCount"),
     )
 
 

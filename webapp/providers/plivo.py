@@ -48,15 +48,13 @@ from .base import (
     WebhookRequest,
     require,
 )
-from .forms import form_pairs, single_values
+from .forms import form_pairs, segment_count_text, single_values
 
 V3_HEADERS = ("X-Plivo-Signature-V3", "X-Plivo-Signature-Ma-V3")
 V3_NONCE = "X-Plivo-Signature-V3-Nonce"
 V2_HEADERS = ("X-Plivo-Signature-V2", "X-Plivo-Signature-Ma-V2")
 V2_NONCE = "X-Plivo-Signature-V2-Nonce"
 EMPTY_XML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-#: a long SMS has at most 255 parts (one-byte UDH counters); more is not a real count
-MAX_SEGMENTS = 255
 
 
 def _hmac_b64(token: str, message: str) -> str:
@@ -117,15 +115,6 @@ def _params(request: WebhookRequest) -> list[tuple[str, str]]:
     return form_pairs(request.body) if request.method == "POST" else []
 
 
-def _units(value: str | None) -> int | None:
-    """`Units` when reported: the number of parts of the (already joined) message."""
-    if not value:
-        return None
-    # Checked as text first: int() of a huge digit string is slow or refused outright.
-    digits = value.isascii() and value.isdigit() and len(value) <= 3
-    if not digits or not 1 <= int(value) <= MAX_SEGMENTS:
-        raise PayloadError(f"Units must be a number from 1 to {MAX_SEGMENTS}")
-    return int(value)
 
 
 def _text(fields: dict[str, str]) -> str:
@@ -168,7 +157,7 @@ class PlivoProvider:
                 sender=require(fields.get("From"), "From"),
                 recipient=require(fields.get("To"), "To"),
                 text=_text(fields),
-                segments=_units(fields.get("Units")),
+                segments=segment_count_text(fields.get("Units"), "Units"),
             )
         ]
 

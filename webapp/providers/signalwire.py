@@ -27,7 +27,6 @@ Decisions where the docs are silent or open (PROVIDERS.md §3.2, §4):
 
 from __future__ import annotations
 
-from .base import InboundSms, PayloadError, WebhookRequest
 from .twilio import TwilioProvider
 
 #: a long SMS has at most 255 parts (one-byte UDH counters); more is not a real count
@@ -40,23 +39,6 @@ class SignalWireProvider(TwilioProvider):
     name = "signalwire"
     secret_names = ("SIGNALWIRE_SIGNING_KEY",)
     signature_headers = ("X-SignalWire-Signature", "X-Twilio-Signature")
-
-    def parse(self, request: WebhookRequest) -> list[InboundSms]:
-        """The one message of the request, with a sane segment count."""
-        try:
-            messages = super().parse(request)
-        except ValueError:
-            # twilio.py checks NumSegments with str.isdigit(), which lets through what int()
-            # refuses ("²", strings of thousands of digits): a bad payload, not a server error.
-            raise PayloadError("NumSegments is not a number") from None
-        return [_checked_segments(sms) for sms in messages]
-
-
-def _checked_segments(sms: InboundSms) -> InboundSms:
-    """Refuse a segment count no SMS has (it would also overflow the database column)."""
-    if sms.segments is not None and not 1 <= sms.segments <= MAX_SEGMENTS:
-        raise PayloadError(f"NumSegments must be between 1 and {MAX_SEGMENTS}")
-    return sms
 
 
 ADAPTER = SignalWireProvider()

@@ -46,8 +46,9 @@ from .base import (
     WebhookRequest,
     check_fresh,
     require,
+    unix_timestamp,
 )
-from .forms import strict_json
+from .forms import segment_count, strict_json
 
 SIGNATURE_HEADER = "telnyx-signature-ed25519"
 TIMESTAMP_HEADER = "telnyx-timestamp"
@@ -66,12 +67,6 @@ def public_key(encoded: str) -> Ed25519PublicKey:
     except (binascii.Error, ValueError):
         raise SignatureError("TELNYX_PUBLIC_KEY is not a base64 Ed25519 public key") from None
 
-
-def _timestamp(raw: str) -> int:
-    # Digits only: int() would also take " 12", "+12", "1_2" and other scripts' digits.
-    if not raw or not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
-        raise SignatureError(f"missing or malformed {TIMESTAMP_HEADER} header")
-    return int(raw)
 
 
 def _signature(raw: str | None) -> bytes:
@@ -111,12 +106,6 @@ def _text(message: dict[str, Any]) -> str:
     return text
 
 
-def _segments(parts: Any) -> int | None:
-    if parts is None:
-        return None
-    if isinstance(parts, bool) or not isinstance(parts, int) or parts < 1:
-        raise PayloadError("data.payload.parts must be a positive integer")
-    return parts
 
 
 def _event_id(data: dict[str, Any]) -> str | None:
@@ -137,7 +126,7 @@ class TelnyxProvider:
         key = public_key(ctx.secret(self.secret_names[0]))
         signature = _signature(request.header(SIGNATURE_HEADER))
         raw_timestamp = request.header(TIMESTAMP_HEADER) or ""
-        check_fresh(_timestamp(raw_timestamp), ctx)
+        check_fresh(unix_timestamp(raw_timestamp, f"{TIMESTAMP_HEADER} header"), ctx)
         try:
             key.verify(signature, signed_content(raw_timestamp, request.body))
         except InvalidSignature:
@@ -161,7 +150,7 @@ class TelnyxProvider:
                 ),
                 recipient=_recipient(message),
                 text=_text(message),
-                segments=_segments(message.get("parts")),
+                segments=segment_count(message.get("parts"), "data.payload.parts"),
                 event_id=_event_id(data),
             )
         ]

@@ -8,7 +8,7 @@ import hmac
 from urllib.parse import urlsplit, urlunsplit
 
 from .base import InboundSms, Reply, SignatureError, VerifyContext, WebhookRequest, require
-from .forms import form_pairs, single_values
+from .forms import form_pairs, segment_count_text, single_values
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
@@ -66,14 +66,13 @@ class TwilioProvider:
     def parse(self, request: WebhookRequest) -> list[InboundSms]:
         """The one message of the request."""
         fields = message_params(request)
-        segments = fields.get("NumSegments", "")
         return [
             InboundSms(
                 provider_id=require(fields.get("MessageSid") or fields.get("SmsSid"), "MessageSid"),
                 sender=require(fields.get("From"), "From"),
                 recipient=require(fields.get("To"), "To"),
                 text=fields.get("Body", ""),
-                segments=int(segments) if segments.isdigit() else None,
+                segments=segment_count_text(fields.get("NumSegments"), "NumSegments"),
             )
         ]
 

@@ -47,6 +47,7 @@ from .base import (
     check_fresh,
     require,
     same_secret,
+    unix_timestamp,
 )
 from .forms import form_pairs, single_values, strict_json
 
@@ -107,12 +108,6 @@ def request_params(request: WebhookRequest) -> dict[str, str]:
     return single_values(form_pairs(request.body))
 
 
-def _signed_timestamp(params: Mapping[str, str]) -> int:
-    raw = params.get("timestamp", "")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
-        raise SignatureError("missing or malformed timestamp parameter")
-    return int(raw)
-
 
 def _count(params: Mapping[str, str], name: str) -> int:
     raw = require(params.get(name), name).strip()
@@ -151,7 +146,7 @@ class VonageProvider:
             raise SignatureError("missing sig parameter")
         if not same_secret(given.lower(), signature(params, secret, method)):
             raise SignatureError("sig does not match")
-        check_fresh(_signed_timestamp(params), ctx)
+        check_fresh(unix_timestamp(params.get("timestamp"), "timestamp parameter"), ctx)
 
     def parse(self, request: WebhookRequest) -> list[InboundSms]:
         """The message, or the part of a long message, of the request."""
