@@ -249,3 +249,12 @@ def test_malformed_requests_are_4xx_and_store_nothing(make_app, frozen_clock, au
     resp = post(app, body, authorization)
     assert 400 <= resp.status_code < 500
     assert stored_messages(app) == []
+
+
+def test_wrong_credentials_get_a_basic_challenge(make_app, frozen_clock) -> None:
+    from tests.test_webhooks import post_sample, sample_app
+
+    fx = load_sample("bandwidth", "forged_bad_basic_auth")
+    resp = post_sample(sample_app(make_app, frozen_clock, fx), fx)
+    assert resp.status_code == 401
+    assert resp.headers["WWW-Authenticate"].startswith("Basic ")

@@ -35,7 +35,9 @@ def _webhook_error(exc: WebhookError) -> Response:
     db.session.rollback()
     log.info("webhook refused: %s %s", exc.status, ascii(str(exc)))
     titles = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
-    return problem(exc.status, titles.get(exc.status, "Refused"), str(exc))
+    response = problem(exc.status, titles.get(exc.status, "Refused"), str(exc))
+    response.headers.update(exc.headers)
+    return response
 
 
 def _http_error(exc: HTTPException) -> Response | HTTPException | tuple[str, int]:

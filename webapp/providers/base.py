@@ -12,6 +12,8 @@ class WebhookError(Exception):
     """A request the site refuses; `status` is the HTTP status to answer with."""
 
     status = 400
+    #: response headers the refusal needs (e.g. WWW-Authenticate on a 401)
+    headers: Mapping[str, str] = {}
 
 
 class SignatureError(WebhookError):

@@ -65,4 +65,9 @@ class BasicAuthVerifier:
     def verify(self, request: WebhookRequest, ctx: VerifyContext) -> None:
         """Check the Basic credentials against the configured user name and password."""
         user_env, password_env = self.secret_names
-        check_basic(request, ctx, user_env, password_env)
+        try:
+            check_basic(request, ctx, user_env, password_env)
+        except SignatureError as exc:
+            # A 401 names the scheme, so clients that wait for a challenge send credentials.
+            exc.headers = {"WWW-Authenticate": 'Basic realm="webhooks", charset="UTF-8"'}
+            raise
