@@ -58,7 +58,7 @@ class Number(db.Model):
 
 
 class Message(db.Model):
-    """One received SMS as a phone shows it; `number_id` is NULL when nobody provisioned `recipient`."""
+    """One received SMS as a phone shows it; `number_id` is NULL for unprovisioned recipients."""
 
     __tablename__ = "messages"
     __table_args__ = (

@@ -15,12 +15,14 @@ class InvalidNumber(ValueError):
 
 
 def parse_e164(text: str) -> str:
-    """The E.164 form of an international number (`+44 7911 123456`, `0044…`); else InvalidNumber."""
+    """The E.164 form of an international number (`+44 7911 123456`, `0044…`)."""
     raw = (text or "").strip()
     if raw.startswith("00"):
         raw = "+" + raw[2:]
     if not raw.startswith("+"):
-        raise InvalidNumber(f"{text!r} is not an international number: start it with + and the country code")
+        raise InvalidNumber(
+            f"{text!r} is not an international number: start it with + and the country code"
+        )
     try:
         parsed = phonenumbers.parse(raw, None)
     except NumberParseException as exc:
@@ -48,7 +50,8 @@ def region_of(e164: str) -> str:
 
 def format_international(e164: str) -> str:
     """The number as people read it: `+44 7911 123456`."""
-    return phonenumbers.format_number(phonenumbers.parse(e164, None), PhoneNumberFormat.INTERNATIONAL)
+    parsed = phonenumbers.parse(e164, None)
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
 
 
 def normalize_address(raw: str) -> str:

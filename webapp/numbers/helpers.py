@@ -17,6 +17,7 @@ from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 from flask import Flask, current_app, g, request, url_for
 from markupsafe import Markup
+from phonenumbers import NumberParseException
 
 from ..phone import format_international
 from ..timeutil import as_utc, rfc3339, utcnow
@@ -97,7 +98,7 @@ def sender(value: str) -> str:
     if value.startswith("+") and value[1:].isdigit():
         try:
             return format_international(value)
-        except Exception:  # phonenumbers refuses some E.164-looking ids; show them raw
+        except NumberParseException:  # an E.164-looking sender id; show it as given
             return value
     return value
 
