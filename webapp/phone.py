@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
@@ -48,6 +49,7 @@ def region_of(e164: str) -> str:
     return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or "001"
 
 
+@lru_cache(maxsize=65536)
 def format_international(e164: str) -> str:
     """The number as people read it: `+44 7911 123456`."""
     parsed = phonenumbers.parse(e164, None)

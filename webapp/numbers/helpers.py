@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.dates import format_datetime, format_timedelta
@@ -55,7 +55,13 @@ def time_ago(value: datetime | None) -> str:
 
 def exact_time(value: datetime) -> str:
     """The exact time as people read it, in UTC: `14 Mar 2025, 09:26:53 UTC`."""
-    return format_datetime(as_utc(value), "d MMM y, HH:mm:ss 'UTC'", locale=LOCALE)
+    return _exact_time(as_utc(value).replace(microsecond=0))
+
+
+@lru_cache(maxsize=4096)
+def _exact_time(value: datetime) -> str:
+    # Babel's pattern formatting costs ~0.1 ms a call; a page shows 50 of them.
+    return format_datetime(value, "d MMM y, HH:mm:ss 'UTC'", locale=LOCALE)
 
 
 def rfc3339_filter(value: datetime) -> str:
