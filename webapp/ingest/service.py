@@ -24,7 +24,7 @@ from ..sanitize import render_body
 from ..timeutil import utcnow
 
 _SURROGATE_OR_NUL = re.compile("[\ud800-\udfff\x00]")
-_LIMITS = {"provider_id": 255, "sender": 64, "recipient": 32}
+_LIMITS = {"provider_id": 255, "sender": 64, "recipient": 64}
 
 
 def accept_webhook(

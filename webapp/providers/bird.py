@@ -21,11 +21,13 @@ Idempotency key: `payload.id`. No separate event id.
 
 Decisions where the docs are silent:
 - Bird's own sample names the receiving connector by id only; the recipient number is read
-  from `payload.receiver.connector.identifierValue` (as the shared samples carry it) and a
-  payload without it is refused (400), since a connector id cannot be routed to a number.
+  from `payload.receiver.connector.identifierValue` (as the shared samples carry it). A
+  payload without it is stored addressed to `connector:<id>`, so it is kept as unrouted
+  (listed by `flask numbers unrouted`) rather than refused and retried for 8 hours, then lost.
 - Only `event == "sms.inbound"` is a message; other events of the subscription (outbound
   status updates) are acknowledged with the same 2xx and store nothing.
-- An `sms.inbound` whose `body.type` is not `text` is refused: SMS bodies are text.
+- An `sms.inbound` whose `body.type` is not `text` (a picture, a file) is acknowledged and
+  not stored: this site shows text, and a refusal would only be retried for 8 hours.
 - `segments` is the number of `parts` when Bird lists them.
 """
 
@@ -88,11 +90,20 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
+def _is_text(message: dict[str, Any]) -> bool:
+    return _object(message.get("body"), "payload.body").get("type") == "text"
+
+
+def _recipient(message: dict[str, Any]) -> str:
+    number = dig(message, "receiver", "connector", "identifierValue")
+    if number is not None:
+        return require(number, "payload.receiver.connector.identifierValue")
+    connector = require(dig(message, "receiver", "connector", "id"), "payload.receiver.connector")
+    return f"connector:{connector}"
+
+
 def _text(message: dict[str, Any]) -> str:
-    body = _object(message.get("body"), "payload.body")
-    if body.get("type") != "text":
-        raise PayloadError("payload.body.type must be 'text'")
-    text = dig(body, "text", "text")
+    text = dig(message, "body", "text", "text")
     if not isinstance(text, str):
         raise PayloadError("missing field: payload.body.text.text (a string)")
     return text
@@ -130,13 +141,14 @@ class BirdProvider:
         if require(envelope.get("event"), "event") != MESSAGE_EVENT:
             return []  # acknowledged, nothing to store
         message = _object(envelope.get("payload"), "payload")
+        if not _is_text(message):
+            return []  # a picture or file: acknowledged, nothing to show
         sender = dig(message, "sender", "contact", "identifierValue")
-        recipient = dig(message, "receiver", "connector", "identifierValue")
         return [
             InboundSms(
                 provider_id=require(message.get("id"), "payload.id"),
                 sender=require(sender, "payload.sender.contact.identifierValue"),
-                recipient=require(recipient, "payload.receiver.connector.identifierValue"),
+                recipient=_recipient(message),
                 text=_text(message),
                 segments=_segments(message.get("parts")),
             )
