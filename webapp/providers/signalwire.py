@@ -29,9 +29,6 @@ from __future__ import annotations
 
 from .twilio import TwilioProvider
 
-#: a long SMS has at most 255 parts (one-byte UDH counters); more is not a real count
-MAX_SEGMENTS = 255
-
 
 class SignalWireProvider(TwilioProvider):
     """SignalWire cXML messaging: Twilio's signature, SignalWire's header and Signing Key."""

@@ -17,7 +17,8 @@ Decisions where the docs are silent:
 - Vonage says that after an internal error it "may send an unsigned callback" and that a 5xx
   makes it retry (signed). The SPEC answers a missing signature with 401, which Vonage does
   not retry: such a rare unsigned callback is lost rather than trusted.
-- Only `channel` "sms" is accepted; any other channel (MMS, WhatsApp…) is a PayloadError.
+- Only `channel` "sms" is a message; any other channel (MMS, WhatsApp…) is acknowledged with
+  a 2xx and stored nothing, like other providers' non-message events.
 """
 
 from __future__ import annotations
@@ -32,28 +33,24 @@ from .base import (
     WebhookRequest,
     require,
 )
-from .forms import dig, strict_json
+from .forms import dig, segment_count, segment_count_text, strict_json
 from .jwt_check import bearer_token, check_hash_claim, check_times, decode
 
 
 def _segments(payload: dict[str, Any]) -> int | None:
-    """`sms.num_messages` ("1", "2"…) as a number, None when absent or unreadable."""
+    """`sms.num_messages` ("1", "2"… or a number): 1 to 255, None when absent."""
     value = dig(payload, "sms", "num_messages")
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 256:
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 4:
-        return int(value)
-    return None
+    if isinstance(value, str):
+        return segment_count_text(value, "sms.num_messages")
+    return segment_count(value, "sms.num_messages")
 
 
 def message_payload(body: bytes) -> dict[str, Any]:
-    """The inbound JSON object, checked to be an SMS."""
+    """The inbound JSON object, with a `channel`."""
     payload = strict_json(body)
     if not isinstance(payload, dict):
         raise PayloadError("body must be a JSON object")
-    channel = require(payload.get("channel"), "channel")
-    if channel != "sms":
-        raise PayloadError(f"channel {channel!r} is not 'sms'")
+    require(payload.get("channel"), "channel")
     return payload
 
 
@@ -73,6 +70,8 @@ class VonageMessagesProvider:
     def parse(self, request: WebhookRequest) -> list[InboundSms]:
         """The one message of the request."""
         payload = message_payload(request.body)
+        if payload["channel"] != "sms":
+            return []  # MMS, WhatsApp…: acknowledged so Vonage does not retry, not shown here
         text = payload.get("text")
         if not isinstance(text, str):
             raise PayloadError("missing field: text")
