@@ -1,7 +1,8 @@
 """Exactly once under fire: gunicorn with 4 workers, 200 signed deliveries at once.
 
-Run alone with `pytest -m concurrency`. 50 distinct messages × 4 copies, mixed across
-providers, posted by 100 threads released together; the database must hold exactly 50.
+Run alone with `pytest -m concurrency`. 50 distinct messages × 4 copies, spread over every
+provider (each signed its own way by tests/signing.py), posted by 100 threads released together;
+the database must hold exactly 50.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,11 +29,13 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Message
 from webapp.numbers.service import provision
+from webapp.providers import PROVIDERS
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.concurrency
 
 DISTINCT, COPIES, THREADS = 50, 4, 100
+SENDER = "+447911123456"  # not one of the provisioned numbers
 
 
 def _free_port() -> int:
@@ -67,13 +71,16 @@ def _send(base: str, req: SignedRequest, barrier: threading.Barrier) -> tuple[in
 
 @pytest.fixture
 def gunicorn_site(base_config, tmp_path):
-    """gunicorn with 4 workers on the test database, every signer's number provisioned."""
+    """gunicorn with 4 workers on the test database, every signer's number provisioned.
+
+    Its environment carries every secret of SECRETS, so each provider verifies its requests.
+    """
     port = _free_port()
     site_url = f"http://127.0.0.1:{port}"
     app = create_app({**base_config, "SITE_URL": site_url})
     with app.app_context():
-        for _signer, number in SIGNERS.values():
-            provision(number)
+        for provider, (_signer, number) in SIGNERS.items():
+            provision(number, provider)
     env = {**os.environ, **SECRETS, "DATABASE_URL": base_config["DATABASE_URL"],
            "SITE_URL": site_url, "SECRET_KEY": "test", "WEB_CONCURRENCY": "4",
            "GUNICORN_BIND": f"127.0.0.1:{port}"}
@@ -94,12 +101,13 @@ def gunicorn_site(base_config, tmp_path):
 
 def test_200_concurrent_deliveries_store_exactly_50(gunicorn_site) -> None:
     app, site_url, log = gunicorn_site
-    providers = sorted(SIGNERS)
+    providers = sorted(PROVIDERS)
+    assert sorted(SIGNERS) == providers, "every provider needs a signer in tests/signing.py"
     requests = []
     for i in range(DISTINCT):
         provider = providers[i % len(providers)]
         signer, number = SIGNERS[provider]
-        req = signer(site_url, f"conc-{provider}-{i}", "+447400123456", number,
+        req = signer(site_url, f"conc-{provider}-{i}", SENDER, number,
                      f"Your code is {100000 + i}")
         requests.extend([req] * COPIES)
     barrier = threading.Barrier(THREADS)
@@ -114,4 +122,7 @@ def test_200_concurrent_deliveries_store_exactly_50(gunicorn_site) -> None:
     assert statuses == [200]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Message)) == DISTINCT
+        per_provider = dict(db.session.execute(
+            select(Message.provider, func.count()).group_by(Message.provider)).all())
+    assert per_provider == Counter(providers[i % len(providers)] for i in range(DISTINCT))
     assert "database is locked" not in log.read_text(errors="replace")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_sample
+from tests.signing import android_sms_gateway_headers
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers import PROVIDERS
 from webapp.providers.android_sms_gateway import signature
@@ -45,8 +46,7 @@ def context(now: float = CLOCK, key: str = KEY) -> VerifyContext:
 
 def signed_headers(body: bytes, timestamp: int = SIGNED_AT) -> dict[str, str]:
     """Headers of a request we sign ourselves with the sample's key."""
-    return {"Content-Type": "application/json", "X-Timestamp": str(timestamp),
-            "X-Signature": signature(KEY, body, str(timestamp))}
+    return android_sms_gateway_headers(body, timestamp, KEY)
 
 
 def event(**payload: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.conftest import load_sample
+from tests.signing import basic_authorization as basic
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers.bandwidth import ADAPTER
 from webapp.providers.base import (
@@ -24,13 +25,6 @@ FORGED = load_sample("bandwidth", "forged_bad_basic_auth")
 USER = OTP["env"]["BANDWIDTH_USERNAME"]
 PASSWORD = OTP["env"]["BANDWIDTH_PASSWORD"]
 CTX = VerifyContext(secrets=OTP["env"], now=0)
-
-
-def basic(user: str | bytes, password: str | bytes) -> str:
-    """An Authorization header value."""
-    raw = (user if isinstance(user, bytes) else user.encode()) + b":" + (
-        password if isinstance(password, bytes) else password.encode())
-    return "Basic " + base64.b64encode(raw).decode()
 
 
 def request(body: bytes | str = OTP["body"], authorization: str | None = None) -> WebhookRequest:

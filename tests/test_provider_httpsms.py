@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import partial
 
 import jwt
 import pytest
 
 from tests.conftest import load_sample
+from tests.signing import httpsms_token
 from tests.test_providers import sample_context, sample_request
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers import PROVIDERS
@@ -26,13 +28,8 @@ CLOCK = 1741944414
 URL = "https://sms.example.com/webhooks/httpsms"
 
 
-def token_for(key: str = KEY, algorithm: str = "HS256", **claims: object) -> str:
-    """An httpSMS-style JWT signed a second before CLOCK: audience this URL, valid ±10 min."""
-    iat = CLOCK - 1
-    payload = {"iss": "api.httpsms.com", "sub": "WB7DRDWrJZRGbYrv2CKGkqbzvqdC", "aud": [URL],
-               "exp": iat + 600, "nbf": iat - 600, "iat": iat, **claims}
-    return jwt.encode({k: v for k, v in payload.items() if v is not None}, key,
-                      algorithm=algorithm)
+#: An httpSMS-style JWT signed a second before CLOCK: audience this URL, valid ±10 min.
+token_for = partial(httpsms_token, URL, issued_at=CLOCK - 1)
 
 
 def event_of(event_type: str = "message.phone.received", **data: object) -> dict:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.conftest import load_sample
+from tests.signing import basic_authorization as basic
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers.base import (
     NotConfigured,
@@ -23,13 +24,6 @@ FORGED = load_sample("infobip", "forged_bad_basic_auth")
 USER = OTP["env"]["INFOBIP_USERNAME"]
 PASSWORD = OTP["env"]["INFOBIP_PASSWORD"]
 CTX = VerifyContext(secrets=OTP["env"], now=0)
-
-
-def basic(user: str | bytes, password: str | bytes) -> str:
-    """An Authorization header value."""
-    raw = (user if isinstance(user, bytes) else user.encode()) + b":" + (
-        password if isinstance(password, bytes) else password.encode())
-    return "Basic " + base64.b64encode(raw).decode()
 
 
 def request(body: bytes | str = OTP["body"], authorization: str | None = None) -> WebhookRequest:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from urllib.parse import urlencode
-
 import pytest
 from flask import Flask
 
 from tests.conftest import load_sample
+from tests.signing import jasmin_body
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers import PROVIDERS
 from webapp.providers.base import (
@@ -25,20 +23,6 @@ TOKEN = OTP["env"]["JASMIN_TOKEN"]
 CTX = VerifyContext(secrets=OTP["env"], now=0)
 HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/plain",
            "User-Agent": "Jasmin gateway/1.0 deliverSmHttpThrower"}
-
-
-def jasmin_body(message: bytes = b"Your OTP is 530981.", coding: int | None = 0,
-                with_hex: bool = True, **fields: str | bytes) -> bytes:
-    """A form body as Jasmin's thrower encodes it: content percent-encoded, binary in hex."""
-    args: dict[str, str | bytes] = {"id": str(uuid.uuid4()), "from": "2348061234567",
-                                    "to": "2348031234567", "origin-connector": "mtn-ng-smpp",
-                                    "content": message}
-    if with_hex:
-        args["binary"] = message.hex()
-    if coding is not None:
-        args["coding"] = str(coding)
-    args.update(fields)
-    return urlencode(args).encode("ascii")
 
 
 def post(body: bytes, query: str = f"token={TOKEN}") -> WebhookRequest:

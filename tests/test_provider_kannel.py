@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote_plus
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import load_sample
+from tests.signing import kannel_query
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.extensions import db
 from webapp.models import MessagePart
@@ -30,22 +30,6 @@ PART1 = load_sample("kannel", "concat_part_1_of_2")
 PART2 = load_sample("kannel", "concat_part_2_of_2")
 TOKEN = OTP["env"]["KANNEL_TOKEN"]
 CTX = VerifyContext(secrets=OTP["env"], now=0)
-
-
-def encode(value: str | bytes) -> str:
-    """A value as Kannel's octstr_url_encode writes it: bytes as %XX, space as +."""
-    return quote_plus(value, safe="")
-
-
-def kannel_query(text: str | bytes = "Your code is 123456", **fields: str | bytes) -> str:
-    """The query of the sample URL template, for a message of our own."""
-    values: dict[str, str | bytes] = {
-        "token": TOKEN, "from": "447400123456", "to": "33612345678", "text": text,
-        "coding": "0", "charset": "UTF-8", "ts": "1741944413", "smsc": "smpp-orange",
-        "id": str(uuid.uuid4()), "udh": b"",
-    }
-    values.update(fields)
-    return "&".join(f"{name}={encode(value)}" for name, value in values.items())
 
 
 def get(query: str) -> WebhookRequest:

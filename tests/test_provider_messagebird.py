@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+from functools import partial
 from urllib.parse import urlencode
 
-import jwt
 import pytest
 
 from tests.conftest import load_sample
+from tests.signing import messagebird_token
 from tests.test_providers import sample_context, sample_request
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers import PROVIDERS
@@ -113,18 +113,8 @@ def query_of(**fields: str) -> str:
                       "createdDatetime": "2025-03-14T09:26:53+00:00", **fields})
 
 
-def token_for(url: str, body: bytes = b"", key: str = KEY, algorithm: str = "HS256",
-              **claims: object) -> str:
-    """A MessageBird-style JWT for a URL (and a body), signed five seconds before CLOCK."""
-    nbf = CLOCK - 5
-    payload: dict[str, object] = {"iss": "MessageBird", "nbf": nbf, "exp": nbf + 60,
-                                  "jti": str(uuid.uuid4()),
-                                  "url_hash": hashlib.sha256(url.encode()).hexdigest()}
-    if body:
-        payload["payload_hash"] = hashlib.sha256(body).hexdigest()
-    payload.update(claims)
-    return jwt.encode({k: v for k, v in payload.items() if v is not None}, key,
-                      algorithm=algorithm)
+#: A MessageBird-style JWT for a URL (and a body), signed five seconds before CLOCK.
+token_for = partial(messagebird_token, issued_at=CLOCK - 5)
 
 
 def get_request(query: str, token: str | None) -> WebhookRequest:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.conftest import load_sample
+from tests.signing import plivo_v3_headers
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers.base import PayloadError, SignatureError, VerifyContext, WebhookRequest
-from webapp.providers.plivo import ADAPTER, signature_v2, signature_v3, v3_signed_url
+from webapp.providers.plivo import ADAPTER, signature_v2, v3_signed_url
 
 OTP = load_sample("plivo", "otp_plain")
 FORGED = load_sample("plivo", "forged_wrong_token")
@@ -48,10 +50,8 @@ def message_params(uuid: str = "0b7f8f0e-8f7e-4a55-9a53-6f1e2b9d1c11", **extra) 
     return list({**base, **extra}.items())
 
 
-def signed_v3(params: list, method: str = "POST", url: str = URL, nonce: str = "424242") -> dict:
-    """V3 headers for a request, made with the sample's token."""
-    sig = signature_v3(TOKEN, method, url, params if method == "POST" else [], nonce)
-    return {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": nonce}
+#: V3 headers for a request, made with the sample's token (the same as SECRETS')
+signed_v3 = partial(plivo_v3_headers, url=URL, nonce="424242")
 
 
 # --- official vectors -------------------------------------------------------------------------

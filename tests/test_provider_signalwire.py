@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import load_sample
+from tests.signing import signalwire_headers
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers.base import (
     NotConfigured,
@@ -53,9 +54,8 @@ def context(key: str = KEY) -> VerifyContext:
 
 def signed(params: list[tuple[str, str]], url: str = URL, key: str = KEY) -> WebhookRequest:
     """A POST form request signed the way SignalWire signs cXML webhooks."""
-    sig = signature(key, url, params)
-    headers = {"X-SignalWire-Signature": sig, "X-Twilio-Signature": sig}
-    return WebhookRequest("POST", url, b"", headers, urlencode(params).encode())
+    return WebhookRequest("POST", url, b"", signalwire_headers(url, params, key),
+                          urlencode(params).encode())
 
 
 def message_params(sid: str = "6f2c9a57-1b0e-4d4a-9c55-0d6f1f1f3a10", **extra) -> list:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_sample
+from tests.signing import sinch_headers
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers import PROVIDERS
 from webapp.providers.base import (
@@ -67,11 +68,7 @@ def context(now: float = CLOCK, secret: str = SECRET) -> VerifyContext:
 
 def signed_headers(body: bytes, timestamp: int = SIGNED_AT, nonce: str = NONCE) -> dict[str, str]:
     """Headers of a request we sign ourselves with the sample's secret."""
-    return {"Content-Type": "application/json",
-            "x-sinch-webhook-signature-timestamp": str(timestamp),
-            "x-sinch-webhook-signature-nonce": nonce,
-            "x-sinch-webhook-signature-algorithm": "HmacSHA256",
-            "x-sinch-webhook-signature": signature(SECRET, body, nonce, str(timestamp))}
+    return sinch_headers(body, timestamp, nonce, SECRET)
 
 
 def message(**fields: Any) -> dict[str, Any]:

@@ -7,10 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.conftest import load_sample
+from tests.signing import SECRETS, telnyx_headers
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.providers import PROVIDERS
 from webapp.providers.base import (
@@ -27,11 +26,9 @@ FX = load_sample("telnyx", "otp_plain")
 CLOCK = FX["clock"]
 SIGNED_AT = int(FX["headers"]["telnyx-timestamp"])
 
-# Our own key pair: the samples' private half is not published (README "Fresh signatures").
-OUR_KEY = Ed25519PrivateKey.generate()
-OUR_PUBLIC = base64.b64encode(
-    OUR_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-).decode()
+# Our own key pair (tests/signing.py): the samples' private half is not published
+# (README "Fresh signatures").
+OUR_PUBLIC = SECRETS["TELNYX_PUBLIC_KEY"]
 
 
 def request_of(fx: dict[str, Any], **headers: str) -> WebhookRequest:
@@ -50,10 +47,8 @@ def context(now: float = CLOCK, key: str | None = None) -> VerifyContext:
 
 
 def signed_headers(body: bytes, timestamp: int = SIGNED_AT) -> dict[str, str]:
-    """Headers of a request we sign ourselves with OUR_KEY."""
-    signature = OUR_KEY.sign(signed_content(str(timestamp), body))
-    return {"Content-Type": "application/json", "telnyx-timestamp": str(timestamp),
-            "telnyx-signature-ed25519": base64.b64encode(signature).decode()}
+    """Headers of a request we sign ourselves with our key pair."""
+    return telnyx_headers(body, timestamp)
 
 
 def event(**payload: Any) -> dict[str, Any]:
@@ -64,7 +59,7 @@ def event(**payload: Any) -> dict[str, Any]:
 
 
 def ours(body: bytes, timestamp: int = SIGNED_AT) -> dict[str, Any]:
-    """A sample-shaped request for a UTF-8 `body`, signed with OUR_KEY, for an app trusting it."""
+    """A sample-shaped request for a UTF-8 `body`, signed with our key, for an app trusting it."""
     return {**FX, "body": body.decode("utf-8"), "headers": signed_headers(body, timestamp),
             "env": {"TELNYX_PUBLIC_KEY": OUR_PUBLIC}}
 

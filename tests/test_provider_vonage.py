@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import load_sample
+from tests.signing import vonage_signed as signed
 from tests.test_providers import sample_context, sample_request
 from tests.test_webhooks import post_sample, sample_app, stored_messages
 from webapp.extensions import db
@@ -59,11 +60,6 @@ def message_params(**fields: str) -> dict[str, str]:
         "message-timestamp": "2025-03-14 09:26:53", "timestamp": str(CLOCK),
         "nonce": "6f1c0b3a-0000-4000-8000-000000000001", **fields,
     }
-
-
-def signed(params: dict[str, str], method: str = "sha256", secret: str = SECRET) -> dict[str, str]:
-    """The parameters with their `sig`, upper-case hex as Vonage sends it."""
-    return {**params, "sig": signature(params, secret, method).upper()}
 
 
 def get_request(params: dict[str, str]) -> WebhookRequest:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
-from .base import PayloadError
+from .base import PayloadError, require
 
 MAX_JSON_DEPTH = 32
 #: a long SMS has at most 255 parts (one-byte UDH counters); more is not a real count
 MAX_SEGMENTS = 255
+#: fields of a byte-level query or form body (Kannel, Jasmin)
+MAX_FIELDS = 500
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+_SEPARATORS = re.compile(rb"[&?]")
 
 
 def form_pairs(data: bytes) -> list[tuple[str, str]]:
@@ -116,3 +121,50 @@ def segment_count_text(value: str | None, what: str) -> int | None:
     if not (value.isascii() and value.isdigit() and len(value) <= 3):
         raise PayloadError(f"{what} must be a whole number from 1 to {MAX_SEGMENTS}")
     return segment_count(int(value), what)
+
+
+# Byte-level form fields: Kannel and Jasmin percent-encode the message's raw bytes, so the
+# values are decoded to bytes first and a charset is applied only afterwards.
+
+
+def percent_decode(raw: bytes) -> bytes:
+    """A form-encoded value as bytes: `+` is a space, `%XX` a byte; a broken escape is refused."""
+    if _BAD_ESCAPE.search(raw):
+        raise PayloadError("malformed percent-encoding: '%' must be followed by two hex digits")
+    return unquote_to_bytes(raw.replace(b"+", b" "))
+
+
+def raw_segments(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The still-encoded name/value pairs of a query or form body.
+
+    `?` separates too: Jasmin's GET appends `?args` to a connector URL that already carries
+    `?token=`, and both gateways always encode a `?` inside a value.
+    """
+    segments = [segment for segment in _SEPARATORS.split(data) if segment]
+    if len(segments) > MAX_FIELDS:
+        raise PayloadError(f"more than {MAX_FIELDS} fields")
+    return [(name, value) for name, _, value in (s.partition(b"=") for s in segments)]
+
+
+def raw_fields(data: bytes) -> dict[str, bytes]:
+    """The fields of a query or form body as raw bytes (no charset applied); repeats refused."""
+    fields: dict[str, bytes] = {}
+    for raw_name, raw_value in raw_segments(data):
+        try:
+            name = percent_decode(raw_name).decode("ascii")
+        except UnicodeDecodeError:
+            raise PayloadError("a field name is not ASCII") from None
+        if name in fields:
+            raise PayloadError(f"field {name!r} appears more than once")
+        fields[name] = percent_decode(raw_value)
+    return fields
+
+
+def text_field(fields: Mapping[str, bytes], name: str, label: str | None = None) -> str:
+    """A required, non-empty field as UTF-8 text; PayloadError naming it otherwise."""
+    raw = fields.get(name)
+    try:
+        value = raw.decode("utf-8") if raw is not None else None
+    except UnicodeDecodeError:
+        raise PayloadError(f"field {label or name} is not valid UTF-8") from None
+    return require(value, label or name)

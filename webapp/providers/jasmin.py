@@ -29,8 +29,9 @@ import re
 from collections.abc import Mapping
 
 from .base import InboundSms, PayloadError, Reply, VerifyContext, WebhookRequest
+from .forms import raw_fields, text_field
 from .gsm import decode_charset
-from .kannel import check_url_token, raw_fields, text_field
+from .url_token import check_url_token
 
 ACK = "ACK/Jasmin"
 _HEX = re.compile(rb"(?:[0-9A-Fa-f]{2})*")

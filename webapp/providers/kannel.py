@@ -23,7 +23,8 @@ lengths do not add up is refused. Idempotency key: `%I` (`id`); without it the r
 refused (400) rather than stored without a key. Numbers: `%p`/`%P` as the SMSC gave them (often
 no `+`, sometimes national); the service normalizes them, and a national number stays as given
 unless it also parses as an international one. Reply: 200 with an EMPTY body (Kannel texts any
-body back to the sender). The byte-level helpers here are shared with the Jasmin adapter.
+body back to the sender). The byte-level form parsing (`forms.raw_fields`) and the token
+check (`url_token.check_url_token`) are shared with the Jasmin adapter.
 """
 
 from __future__ import annotations
@@ -31,84 +32,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from email.message import Message
-from urllib.parse import unquote_to_bytes
 
-from .base import (
-    InboundSms,
-    Part,
-    PayloadError,
-    Reply,
-    SignatureError,
-    VerifyContext,
-    WebhookRequest,
-    require,
-    same_secret,
-)
+from .base import InboundSms, Part, PayloadError, Reply, VerifyContext, WebhookRequest
+from .forms import raw_fields, text_field
 from .gsm import decode_charset, decode_gsm7, decode_ucs2, looks_unconverted_gsm
+from .url_token import check_url_token
 
-MAX_FIELDS = 500
-_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-_SEPARATORS = re.compile(rb"[&?]")
 _HEX = re.compile(rb"(?:[0-9A-Fa-f]{2})+")
 _POST_TYPES = ("text/plain", "application/octet-stream")
 _POST_HEADERS = (("from", "X-Kannel-From"), ("to", "X-Kannel-To"), ("udh", "X-Kannel-UDH"),
                  ("coding", "X-Kannel-Coding"))
-
-
-def percent_decode(raw: bytes) -> bytes:
-    """A form-encoded value as bytes: `+` is a space, `%XX` a byte; a broken escape is refused."""
-    if _BAD_ESCAPE.search(raw):
-        raise PayloadError("malformed percent-encoding: '%' must be followed by two hex digits")
-    return unquote_to_bytes(raw.replace(b"+", b" "))
-
-
-def raw_segments(data: bytes) -> list[tuple[bytes, bytes]]:
-    """The still-encoded name/value pairs of a query or form body.
-
-    `?` separates too: Jasmin's GET appends `?args` to a connector URL that already carries
-    `?token=`, and both gateways always encode a `?` inside a value.
-    """
-    segments = [segment for segment in _SEPARATORS.split(data) if segment]
-    if len(segments) > MAX_FIELDS:
-        raise PayloadError(f"more than {MAX_FIELDS} fields")
-    return [(name, value) for name, _, value in (s.partition(b"=") for s in segments)]
-
-
-def raw_fields(data: bytes) -> dict[str, bytes]:
-    """The fields of a query or form body as raw bytes (no charset applied); repeats refused."""
-    fields: dict[str, bytes] = {}
-    for raw_name, raw_value in raw_segments(data):
-        try:
-            name = percent_decode(raw_name).decode("ascii")
-        except UnicodeDecodeError:
-            raise PayloadError("a field name is not ASCII") from None
-        if name in fields:
-            raise PayloadError(f"field {name!r} appears more than once")
-        fields[name] = percent_decode(raw_value)
-    return fields
-
-
-def check_url_token(query: bytes, expected: str) -> None:
-    """Refuse unless the query carries exactly one `token`, equal to `expected`."""
-    try:
-        given = [value for name, value in raw_segments(query) if name == b"token"]
-        if len(given) != 1:
-            raise SignatureError("token missing" if not given else "token given more than once")
-        token = percent_decode(given[0])
-    except PayloadError as exc:
-        raise SignatureError(f"unreadable query: {exc}") from None
-    if not same_secret(token, expected.encode()):
-        raise SignatureError("wrong token")
-
-
-def text_field(fields: Mapping[str, bytes], name: str, label: str | None = None) -> str:
-    """A required, non-empty field as UTF-8 text; PayloadError naming it otherwise."""
-    raw = fields.get(name)
-    try:
-        value = raw.decode("utf-8") if raw is not None else None
-    except UnicodeDecodeError:
-        raise PayloadError(f"field {label or name} is not valid UTF-8") from None
-    return require(value, label or name)
 
 
 def udh_octets(raw: bytes) -> bytes:
