@@ -16,6 +16,7 @@ from webapp.providers.base import (
     VerifyContext,
     WebhookRequest,
 )
+from webapp.providers.jasmin import decode_text
 
 ADAPTER = PROVIDERS["jasmin"]
 OTP = load_sample("jasmin", "otp_plain")
@@ -149,7 +150,6 @@ def test_binary_wins_over_a_content_mangled_on_the_way() -> None:
         (jasmin_body(coding="-1"), "coding must be a number"),
         (jasmin_body(binary="zz"), "not hexadecimal"),
         (jasmin_body(binary="abc"), "not hexadecimal"),
-        (jasmin_body(b"caf\xe9", 0), "not a GSM 7-bit character"),
         (jasmin_body(b"ok\x1b", 0), "escape"),
         (jasmin_body(b"caf\xe9", 1), "not valid"),
         (jasmin_body("Код".encode("utf-16-be")[:-1], 8), "odd"),
@@ -243,7 +243,6 @@ def test_national_sender_is_stored_as_given(app: Flask) -> None:
         b"not a form",
         jasmin_body(coding=4),
         jasmin_body(binary="0g"),
-        jasmin_body(b"\xff", 0),
         jasmin_body(b"\x00", 8),
         jasmin_body(b"\xd8\x00\x00A", 8),
         jasmin_body(id=""),
@@ -268,3 +267,16 @@ def test_bad_token_through_the_app_is_401_without_ack(app: Flask, query: str) ->
     assert resp.status_code == 401
     assert b"ACK/Jasmin" not in resp.get_data()
     assert stored_messages(app) == []
+
+
+@pytest.mark.parametrize(
+    ("octets", "text"),
+    [
+        (b"mail me@example.com $5 [x]_", "mail me@example.com $5 [x]_"),  # converted ASCII
+        (b"\x00 is at, \x02 is dollar", "@ is at, $ is dollar"),  # raw GSM septets
+        ("Código 4821".encode(), "Código 4821"),  # UTF-8
+        (b"caf\xe9 4821", "café 4821"),  # Latin-1
+    ],
+)
+def test_coding_0_reads_what_the_smsc_actually_sent(octets: bytes, text: str) -> None:
+    assert decode_text(octets, 0) == text

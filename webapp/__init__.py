@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config
+from . import config, logs, metrics
 from .extensions import db, limiter, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +32,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     config.finish(app.config)
     register_proxy_fix(app)
+    register_logging(app)
+    register_metrics(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
@@ -47,6 +49,16 @@ def register_proxy_fix(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_prefix=0)
 
 
+def register_logging(app: Flask) -> None:
+    """JSON lines on stdout and one line per request (before the others' hooks, to time them)."""
+    logs.register(app)
+
+
+def register_metrics(app: Flask) -> None:
+    """Prometheus counters and timings of every response."""
+    metrics.register(app)
+
+
 def register_extensions(app: Flask) -> None:
     """Bind the database, migrations and the rate limiter."""
     db.init_app(app)
@@ -55,14 +67,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """One blueprint per audience: carriers, people, API clients."""
+    """One blueprint per audience: carriers, people, API clients, machines (health, metrics)."""
     from .feed.views import bp as feed_bp
+    from .health import bp as health_bp
     from .ingest.views import bp as ingest_bp
     from .numbers.views import bp as numbers_bp
 
     app.register_blueprint(ingest_bp)
     app.register_blueprint(numbers_bp)
     app.register_blueprint(feed_bp)
+    app.register_blueprint(health_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -41,11 +41,26 @@ _STR_SETTINGS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "FEED_RATE_LIMIT": "60/minute",
     "FEED_RATE_LIMIT_KEYED": "600/minute",
+    "RATELIMIT_KEY_PREFIX": "",
     "SITE_NAME": "Receive SMS Online",
     "SITE_URL": "http://localhost:5000",
     "AD_CLIENT": "",
     "AD_SLOT_HTML": "",
+    "LOG_FORMAT": "json",
+    "LOG_LEVEL": "INFO",
+    "METRICS_ALLOW_FROM": "127.0.0.1/8,::1",
+    "PROMETHEUS_MULTIPROC_DIR": "",
 }
+
+
+#: Seconds; a Redis that does not connect or answer within it counts as down (see the README).
+_FLOAT_SETTINGS = {
+    "RATELIMIT_REDIS_TIMEOUT": 0.25,
+}
+
+#: Storage schemes of the `limits` library served by redis-py (or its fork valkey):
+#: redis, rediss, redis+unix, redis+sentinel, redis+cluster and their valkey twins.
+_REDIS_SCHEMES = ("redis", "valkey")
 
 
 def _flag(value: str | None) -> bool:
@@ -71,6 +86,9 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         cfg[name] = int(raw) if raw else default
     for name, default in _STR_SETTINGS.items():
         cfg[name] = environ.get(name) or default
+    for name, default in _FLOAT_SETTINGS.items():
+        raw = environ.get(name, "").strip()
+        cfg[name] = float(raw) if raw else default
     cfg["SITE_URL"] = cfg["SITE_URL"].rstrip("/")
     cfg["WEBHOOK_ALLOW_UNSIGNED"] = _flag(environ.get("WEBHOOK_ALLOW_UNSIGNED"))
     cfg["PROVIDER_SECRETS"] = {k: environ[k] for k in PROVIDER_SECRETS if environ.get(k)}
@@ -94,6 +112,10 @@ def finish(cfg: dict[str, Any]) -> None:
     if cfg.get("DATABASE_URL"):  # a test override given by its environment name
         cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["DATABASE_URL"], "")
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(cfg["SQLALCHEMY_DATABASE_URI"]))
+    cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", limit_storage_options(
+        cfg["RATELIMIT_STORAGE_URI"], cfg["RATELIMIT_REDIS_TIMEOUT"]))
+    # Redis down: each worker limits on its own in memory until Redis answers again.
+    cfg.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -101,4 +123,16 @@ def engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # Writers wait for each other instead of failing with "database is locked".
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_recycle": 1800}
+    # A bounded connect so that /healthz and requests fail fast when the server is unreachable.
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_recycle": 1800,
+            "connect_args": {"connect_timeout": 5}}
+
+
+def limit_storage_options(uri: str, timeout: float) -> dict[str, Any]:
+    """Options for the rate-limit storage: short socket timeouts for redis-py, else none."""
+    if not uri.partition("://")[0].startswith(_REDIS_SCHEMES):
+        return {}
+    if not timeout > 0:
+        raise RuntimeError("RATELIMIT_REDIS_TIMEOUT must be a positive number of seconds")
+    # They reach redis-py's connection pool through limits' RedisStorage(**options).
+    return {"socket_connect_timeout": timeout, "socket_timeout": timeout}

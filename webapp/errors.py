@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .metrics import webhook_refused
 from .providers.base import WebhookError
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def problem(status: int, title: str, detail: str, **extra: object) -> Response:
 def _webhook_error(exc: WebhookError) -> Response:
     db.session.rollback()
     log.info("webhook refused: %s %s", exc.status, ascii(str(exc)))
+    webhook_refused(exc)
     titles = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
     response = problem(exc.status, titles.get(exc.status, "Refused"), str(exc))
     response.headers.update(exc.headers)

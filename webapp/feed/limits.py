@@ -6,17 +6,22 @@ clients, `FEED_RATE_LIMIT_KEYED` keyed by the API key for clients that send a va
 unrevoked key as `Authorization: Bearer <key>`. Exactly one of them applies to a request.
 A request with any other credentials is counted as anonymous and answered 401, never
 silently served with the anonymous limit. Preflights (OPTIONS) are not counted.
+
+A client's address is what no client can choose: the socket peer, or with
+`TRUSTED_PROXIES=n` the n-th `X-Forwarded-For` entry from the right (the one our nearest
+proxy wrote), normalized; anything that is not an address falls back to the peer.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
 from flask import Blueprint, Response, current_app, g, request
-from flask_limiter.util import get_remote_address
 
 from ..apikeys import find_active_key
+from ..clients import Address, client_ip, parse_address, request_client_ip
 from ..errors import problem
 from ..extensions import limiter
 
@@ -57,6 +62,30 @@ def key_identity() -> str:
     """The rate-limit bucket of an API key: its id, never the key itself."""
     key_id = api_key_id()
     return f"key:{key_id}" if key_id is not None else ""
+
+
+def address_key(text: str) -> str | None:
+    """An address as a proxy may write it, normalized; an IPv6 client is its /64; else None.
+
+    A client holds a whole IPv6 /64, so keying single IPv6 addresses would let it rotate.
+    """
+    return _bucket(parse_address(text))
+
+
+def _bucket(address: Address | None) -> str | None:
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address) if address is not None else None
+
+
+def client_key(peer: str | None, forwarded_for: str | None, hops: int) -> str:
+    """The rate-limit bucket of a client, from the socket peer and the raw X-Forwarded-For."""
+    return _bucket(client_ip(peer, forwarded_for, hops)) or peer or "unknown"
+
+
+def client_address() -> str:
+    """The rate-limit bucket of this request's client (see `clients.client_ip`)."""
+    return _bucket(request_client_ip()) or request.remote_addr or "unknown"
 
 
 def anonymous_limit() -> str:
@@ -111,7 +140,7 @@ def ratelimit_headers(response: Response) -> Response:
 def install(bp: Blueprint) -> None:
     """Put both limits, the credentials check and the RateLimit headers on the blueprint."""
     limiter.shared_limit(
-        anonymous_limit, scope="feed", key_func=get_remote_address, exempt_when=has_key,
+        anonymous_limit, scope="feed", key_func=client_address, exempt_when=has_key,
         methods=LIMITED_METHODS, error_message=anonymous_breach,
     )(bp)
     limiter.shared_limit(

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from ..metrics import webhook_delivered
 from ..providers import PROVIDERS
 from ..providers.base import VerifyContext, WebhookRequest
 from .service import accept_webhook
@@ -52,6 +53,7 @@ def receive(provider: str) -> Response:
     """Accept one provider's delivery and answer the way that provider expects."""
     adapter = PROVIDERS.get(provider) or abort(404)
     cfg = current_app.config
-    reply, _ = accept_webhook(adapter, webhook_request(), verify_context(),
-                              cfg["WEBHOOK_ALLOW_UNSIGNED"])
+    reply, created = accept_webhook(adapter, webhook_request(), verify_context(),
+                                    cfg["WEBHOOK_ALLOW_UNSIGNED"])
+    webhook_delivered(adapter.name, created)
     return Response(reply.body, status=reply.status, content_type=reply.content_type)

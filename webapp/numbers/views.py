@@ -1,4 +1,4 @@
-"""Pages for people: countries, numbers and their messages; files for crawlers; a health check.
+"""Pages for people: countries, numbers and their messages; files for crawlers.
 
 Every page gets an ETag computed *before* the heavy queries, from cheap columns and the
 current minute (the "5 minutes ago" texts change with it), so a conditional request is
@@ -15,7 +15,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -136,17 +135,6 @@ def ads_txt() -> Response:
         else "# No ad network is configured (AD_CLIENT is empty)."
     )
     return conditional(Response(line + "\n", mimetype="text/plain"))
-
-
-@bp.get("/healthz")
-def healthz() -> Response:
-    """200 when the database answers `SELECT 1`, else 503; never cached."""
-    healthy = queries.database_answers()
-    body = {"status": "ok" if healthy else "error", "database": "ok" if healthy else "unreachable"}
-    response = jsonify(body)
-    response.status_code = 200 if healthy else 503
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.after_app_request

@@ -10,12 +10,11 @@ scheme: the only secret is the token, compared in constant time.
 
 Text: the bytes are taken from `binary` when present (hex cannot be mangled on the way), else
 from `content` decoded at byte level; when both are present they must agree. They are decoded
-by `coding`: 0 SMSC default alphabet = GSM 03.38 (so `@` arrives as 0x00), 1 ASCII,
+by `coding`: 0 SMSC default alphabet (see `decode_default_alphabet`), 1 ASCII,
 3 Latin-1, 6 ISO-8859-5, 7 ISO-8859-8, 8 UCS-2 as UTF-16BE (surrogate pairs joined),
 10 ISO-2022-JP. Decisions: 2 and 4 (8-bit binary) are not text and are refused; 5, 9, 13 and
-14 (JIS X 0208, pictograms, JIS X 0212, KS C 5601) are refused as unsupported; a coding-0 byte
-above 0x7F is not GSM 7-bit and is refused rather than guessed. A refusal is a 400 (Jasmin
-retries it up to three times, then drops it).
+14 (JIS X 0208, pictograms, JIS X 0212, KS C 5601) are refused as unsupported. A refusal is
+a 400 (Jasmin retries it up to three times, then drops it).
 
 Multipart: Jasmin joins the parts itself and posts one message. Idempotency key: `id`.
 Numbers: as the SMSC gave them (with or without `+`, sometimes national); the service
@@ -30,7 +29,7 @@ from collections.abc import Mapping
 
 from .base import InboundSms, PayloadError, Reply, VerifyContext, WebhookRequest
 from .forms import raw_fields, text_field
-from .gsm import decode_charset
+from .gsm import decode_charset, looks_unconverted_gsm
 from .url_token import check_url_token
 
 ACK = "ACK/Jasmin"
@@ -71,8 +70,26 @@ def coding(raw: bytes | None) -> int:
     return int(raw)
 
 
+def decode_default_alphabet(data: bytes) -> str:
+    """Coding 0 ("SMSC default alphabet"): raw GSM septets, or text the SMSC already converted.
+
+    Many SMSCs hand over coding-0 text as ASCII (the shared Jasmin sample is one), where GSM
+    would turn `@` into `¡` and `$` into `¤`; others pass GSM septets unconverted (`@` as
+    0x00). Bytes with GSM-only control octets are GSM; otherwise UTF-8 when they decode as
+    such, else Latin-1: never a refusal, which Jasmin would retry three times and drop.
+    """
+    if looks_unconverted_gsm(data):
+        return decode_charset(data, "GSM")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 def decode_text(data: bytes, data_coding: int) -> str:
     """The text a phone would show, from the SMPP data_coding."""
+    if data_coding == 0:
+        return decode_default_alphabet(data)
     if data_coding in _BINARY_CODINGS:
         raise PayloadError(f"coding {data_coding} is 8-bit binary data, not text")
     charset = CODING_CHARSETS.get(data_coding)
