@@ -1,171 +1,251 @@
-"""Throughput of the number page, the feed and the webhook under gunicorn, driven by wrk.
+"""Benchmark: the site against a minimal raw WSGI ceiling, on SQLite and PostgreSQL + Redis.
 
-Usage:  .venv/bin/python bench/run.py [--messages 2000] [--seconds 10] [--connections 8]
-        [--database-url postgresql://postgres@127.0.0.1:5432/test] [--redis-url redis://…]
+Usage:  .venv/bin/python bench/run.py [--quick] [--databases sqlite,postgres]
+        [--messages 1000000] [--numbers 10000] [--seconds 6] [--rounds 3] [--concurrency 1,8,32]
+        [--pg-url postgresql://postgres@127.0.0.1:5432/test]
+        [--redis-url redis://127.0.0.1:6379/0] [--json results.json]
 
-Loopback only; every wrk run is bounded by --seconds; gunicorn is started here and
-stopped here by its own pid. Needs Debian's `wrk` (apt-get install wrk).
+For each database: fill it with bench/generate.py (one data set serves both programs),
+start the site (gunicorn.conf.py, 2 workers) and the ceiling (bench/ceiling.py under the
+same gunicorn worker settings), and drive every endpoint at every concurrency with wrk,
+site then ceiling. Then the number page of a copy holding 10 000 messages against the
+full one. Prints requests/s, p50 and p99 of both, the ratio site/ceiling, and which
+targets are met. `--quick`: 100 000 messages, 8 connections, 3-second runs (< 3 min).
+Loopback only; needs Debian's wrk (apt-get install wrk).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
-import urllib.request
+from dataclasses import asdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-NUMBER = "+14155552671"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-WEBHOOK_LUA = r"""
-counter = 0
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-prefix = tostring(math.random(1, 1e9))
-request = function()
-  counter = counter + 1
-  local id = prefix .. "-" .. counter
-  local body = '{"type":"sms.received","timestamp":"2025-03-14T09:26:53Z","data":{"id":"'
-    .. id .. '","from":"+447400123456","to":"+14155552671","text":"Your code is '
-    .. (100000 + counter % 899999) .. '"}}'
-  return wrk.format("POST", "/webhooks/generic", {["Content-Type"]="application/json"}, body)
-end
-"""
+from bench.generate import HOT_NUMBER, WEBHOOK_NUMBER  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Database,
+    Result,
+    Server,
+    if_none_match_script,
+    wait_for_fresh_minute,
+    webhook_script,
+    wrk,
+)
 
-ETAG_LUA = r"""
-wrk.headers["If-None-Match"] = ETAG
-"""
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+ENDPOINTS = ("number page", "number page 304", "feed", "webhook")
+TARGETS = {"number page": 0.6, "number page 304": 0.5, "feed": 0.5, "webhook": 0.45}
+TARGET_CONNECTIONS = 8
+P99_LIMIT_MS = 10.0
+SMALL = 10_000
+DIGITS = HOT_NUMBER.lstrip("+")
+PATHS = {"number page": f"/number/{DIGITS}", "number page 304": f"/number/{DIGITS}",
+         "feed": f"/api/v1/numbers/{DIGITS}/messages", "webhook": "/webhooks/generic"}
 
 
-def prepare_database(env: dict[str, str], messages: int) -> None:
-    """Upgrade the schema, provision the number and store `messages` messages through ingest."""
-    os.environ.update(env)
-    from flask_migrate import upgrade
-
-    from webapp import create_app
-    from webapp.extensions import db
-    from webapp.ingest.service import record_inbound
-    from webapp.numbers.service import provision
-    from webapp.providers.base import InboundSms
-
-    app = create_app()
-    with app.app_context():
-        upgrade()
-        provision(NUMBER, "generic")
-        texts = ["Your Google code is G-{n}", "Tu código de WhatsApp es {n}",
-                 "Ваш код подтверждения: {n}", "【腾讯】验证码：{n}，5分钟内有效",
-                 "Visit https://example.com/x?{n} & reply STOP <b>now</b>"]
-        for i in range(messages):
-            text = texts[i % len(texts)].format(n=100000 + i)
-            record_inbound("generic", InboundSms(f"seed-{i}", "+447400123456", NUMBER, text))
-            if i % 500 == 499:
-                db.session.commit()
-        db.session.commit()
-        db.engine.dispose()
+def drive(server: Server, endpoint: str, connections: int, seconds: float) -> Result:
+    """One wrk run of an endpoint; for the 304 the ETag is fetched first, in a fresh minute."""
+    script = ""
+    if endpoint == "number page 304":
+        wait_for_fresh_minute(seconds)
+        _, headers, _ = server.get(PATHS[endpoint])
+        etag = headers["ETag"]
+        status, _, _ = server.get(PATHS[endpoint], {"If-None-Match": etag})
+        if status != 304:
+            raise SystemExit(f"{server.kind}: If-None-Match answered {status}, not 304")
+        script = if_none_match_script(etag)
+    elif endpoint == "webhook":
+        script = webhook_script(WEBHOOK_NUMBER)
+    return wrk(server.base + PATHS[endpoint], seconds, connections, script)
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    """gunicorn serving wsgi:app on 127.0.0.1:port; waits until /healthz answers."""
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env={**os.environ, **env},
+def alternate(servers: tuple[Server, Server], endpoint: str, connections: int,
+              args: argparse.Namespace) -> dict[str, Result]:
+    """Both servers in turns (`--rounds` slices of `--seconds`): the median of each figure.
+
+    Others may load the machine meanwhile; taking turns exposes both programs to the
+    same load, and the median drops a slice that a burst of it spoiled.
+    """
+    runs: dict[str, list[Result]] = {s.kind: [] for s in servers}
+    for _ in range(args.rounds):
+        for server in servers:
+            runs[server.kind].append(drive(server, endpoint, connections, args.slice))
+    return {kind: median_result(found) for kind, found in runs.items()}
+
+
+def median_result(results: list[Result]) -> Result:
+    """The median requests/s, p50 and p99 of several runs; errors and requests summed."""
+    return Result(
+        statistics.median(r.rps for r in results), statistics.median(r.p50 for r in results),
+        statistics.median(r.p99 for r in results), sum(r.errors for r in results),
+        sum(r.requests for r in results),
     )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    raise SystemExit("gunicorn did not start")
 
 
-def run_wrk(url: str, seconds: int, connections: int, script: str | None) -> dict[str, float]:
-    """Run wrk once; requests/s, p50 and p99 in milliseconds, and non-2xx/3xx count."""
-    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-           "--timeout", "5s", url]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        if script:
-            lua.write(script)
-            cmd[1:1] = ["-s", lua.name]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
-    os.unlink(lua.name)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": _latency(out, "50%"),
-        "p99": _latency(out, "99%"),
-        "errors": float(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out))
-        else 0.0,
-    }
+def measure(site: Server, ceiling: Server, args: argparse.Namespace) -> dict:
+    """Every endpoint at every concurrency, site and ceiling in turns, after a warm-up."""
+    results: dict = {}
+    for endpoint in ENDPOINTS:
+        for server in (site, ceiling):
+            drive(server, endpoint, 8, 1)
+        for connections in args.concurrency:
+            pair = alternate((site, ceiling), endpoint, connections, args)
+            results.setdefault(endpoint, {})[connections] = pair
+            print(f"  {row(endpoint, connections, pair)}", flush=True)
+    return results
 
 
-def _latency(out: str, label: str) -> float:
-    value, unit = re.search(rf"{re.escape(label)}\s+([\d.]+)(us|ms|s)", out).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+def scaling(small: Server, large: Server, args: argparse.Namespace) -> dict:
+    """The number page at 8 connections on the small and the large database, in turns."""
+    for server in (small, large):
+        drive(server, "number page", 8, 1)
+    pair = alternate((small, large), "number page", TARGET_CONNECTIONS, args)
+    small_rps, large_rps = pair["small"].rps, pair["large"].rps
+    return {"small_rps": small_rps, "large_rps": large_rps, "time_ratio": small_rps / large_rps,
+            "small_p50": pair["small"].p50, "large_p50": pair["large"].p50}
+
+
+def backend(kind: str, args: argparse.Namespace, tmp: str) -> dict:
+    """Fill, serve, measure and clean up one database and rate-limit storage."""
+    made: list[Database] = []
+    servers: list[Server] = []
+    try:
+        def database(name: str) -> Database:
+            made.append(Database.sqlite(tmp, name) if kind == "sqlite"
+                        else Database.postgres(args.pg_url))
+            return made[-1]
+
+        def serve(what: str, db: Database) -> Server:
+            env = {"DATABASE_URL": db.url, "RATELIMIT_STORAGE_URI": storage,
+                   "FEED_RATE_LIMIT": "100000000/minute", "FEED_RATE_LIMIT_KEYED":
+                   "100000000/minute", "WEBHOOK_ALLOW_UNSIGNED": "1", "SECRET_KEY": "bench",
+                   "SITE_URL": "http://127.0.0.1"}
+            servers.append(Server(what, env, f"{tmp}/{kind}-{what}-{len(servers)}.log").start())
+            return servers[-1]
+
+        storage = "memory://" if kind == "sqlite" else args.redis_url
+        large = database("large")
+        print(f"  {large.fill(args.numbers, args.messages, f'{tmp}/cache')}", flush=True)
+        site, ceiling = serve("site", large), serve("ceiling", large)
+        sizes = [len(s.get(PATHS["number page"])[2]) for s in (site, ceiling)]
+        print(f"  number page bytes: site {sizes[0]}, ceiling {sizes[1]}", flush=True)
+        results = measure(site, ceiling, args)
+        ceiling.stop()
+        small_db = database("small")
+        print(f"  {small_db.fill(args.numbers, SMALL, f'{tmp}/cache-small')}", flush=True)
+        small = serve("small", small_db)
+        site.kind = "large"
+        scale = scaling(small, site, args)
+        site.kind = "site"
+        return {"results": results, "scaling": scale, "page_bytes": sizes}
+    finally:
+        for server in servers:
+            server.stop()
+        for db in made:
+            db.drop()
+
+
+def row(endpoint: str, connections: int, pair: dict[str, Result]) -> str:
+    """One table row: site and ceiling figures and their ratio."""
+    site, ceiling = pair["site"], pair["ceiling"]
+    flag = f"  errors {site.errors}/{ceiling.errors}" if site.errors or ceiling.errors else ""
+    return (f"{endpoint:<16} {connections:>4} | {site.rps:>8.0f} {site.p50:>6.2f} {site.p99:>6.2f}"
+            f" | {ceiling.rps:>8.0f} {ceiling.p50:>6.2f} {ceiling.p99:>6.2f} | "
+            f"{site.rps / ceiling.rps:>5.2f}{flag}")
+
+
+HEADER = (f"{'endpoint':<16} {'conn':>4} | {'site r/s':>8} {'p50':>6} {'p99':>6} | "
+          f"{'ceil r/s':>8} {'p50':>6} {'p99':>6} | {'ratio':>5}")
+
+
+def verdicts(report: dict, messages: int) -> list[str]:
+    """Each target at 8 connections, met or not, with the figures."""
+    lines = []
+    n = TARGET_CONNECTIONS
+    for name, found in report.items():
+        for endpoint, goal in TARGETS.items():
+            pair = found["results"][endpoint].get(n)
+            if pair is None:
+                continue
+            ratio = pair["site"].rps / pair["ceiling"].rps
+            lines.append(_verdict(f"{name}: {endpoint} ≥ {goal}× ceiling", ratio >= goal,
+                                  f"{ratio:.2f}×"))
+            p99 = pair["site"].p99
+            lines.append(_verdict(f"{name}: {endpoint} p99 ≤ {P99_LIMIT_MS:g} ms",
+                                  p99 <= P99_LIMIT_MS, f"{p99:.2f} ms"))
+        scale = found["scaling"]
+        lines.append(_verdict(
+            f"{name}: number page at {messages:,} messages ≤ 1.2× the time at {SMALL:,}",
+            scale["time_ratio"] <= 1.2,
+            f"{scale['time_ratio']:.2f}× "
+            f"({scale['small_rps']:.0f} vs {scale['large_rps']:.0f} r/s)",
+        ))
+    if len(report) == 2:
+        sqlite, postgres = (report[k]["results"] for k in report)
+        for endpoint in ENDPOINTS:
+            if n in sqlite[endpoint] and n in postgres[endpoint]:
+                ratio = postgres[endpoint][n]["site"].rps / sqlite[endpoint][n]["site"].rps
+                lines.append(_verdict(f"PostgreSQL + Redis {endpoint} ≥ 0.8× SQLite",
+                                      ratio >= 0.8, f"{ratio:.2f}×"))
+    return lines
+
+
+def _verdict(what: str, met: bool, figure: str) -> str:
+    return f"  {'met    ' if met else 'NOT met'}  {what}: {figure}"
+
+
+def options() -> argparse.Namespace:
+    """Command-line options; --quick shrinks the data and the runs."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--messages", type=int)
+    parser.add_argument("--numbers", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, help="per server and point, in --rounds turns")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    args.messages = args.messages or (100_000 if args.quick else 1_000_000)
+    args.seconds = min(args.seconds or (3 if args.quick else 6), 30)
+    args.slice = max(1, round(args.seconds / args.rounds))  # wrk takes whole seconds
+    args.concurrency = [int(c) for c in (args.concurrency or ("8" if args.quick else "1,8,32"))
+                        .split(",")]
+    return args
 
 
 def main() -> None:
-    """Prepare data, start gunicorn, measure each endpoint, print a table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--redis-url", default="")
-    args = parser.parse_args()
+    """Run every database, print the tables and the targets."""
+    args = options()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
+    names = {"sqlite": "SQLite + memory://", "postgres": "PostgreSQL + Redis"}
+    started = time.monotonic()
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start; "
+          f"{args.messages:,} messages, {args.numbers:,} numbers", flush=True)
     tmp = tempfile.mkdtemp(prefix="bench-")
-    env = {
-        "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.sqlite3",
-        "RATELIMIT_STORAGE_URI": args.redis_url or "memory://",
-        "FEED_RATE_LIMIT": "100000000/minute",
-        "WEBHOOK_ALLOW_UNSIGNED": "1",
-        "SECRET_KEY": "bench",
-        "SITE_URL": "http://127.0.0.1",
-    }
-    prepare_database(env, args.messages)
-    port = free_port()
-    proc = start_gunicorn(env, port, args.workers)
-    base = f"http://127.0.0.1:{port}"
-    digits = NUMBER.lstrip("+")
+    report = {}
     try:
-        page = urllib.request.urlopen(f"{base}/number/{digits}")
-        etag = page.headers.get("ETag")
-        cases = [
-            ("number page", f"{base}/number/{digits}", None),
-            ("number page 304", f"{base}/number/{digits}",
-             ETAG_LUA.replace("ETAG", repr(etag)) if etag else None),
-            ("feed", f"{base}/api/v1/numbers/{digits}/messages", None),
-            ("webhook insert", f"{base}/webhooks/generic", WEBHOOK_LUA),
-        ]
-        print(f"{'endpoint':<18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-        for name, url, script in cases:
-            r = run_wrk(url, args.seconds, args.connections, script)
-            print(f"{name:<18} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-                  f"{r['errors']:>8.0f}", flush=True)
+        for kind in args.databases.split(","):
+            print(f"\n== {names[kind]} ==\n  {HEADER}", flush=True)
+            report[names[kind]] = backend(kind, args, tmp)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
+    print("\nTargets (8 connections):")
+    print("\n".join(verdicts(report, args.messages)))
+    print(f"\nload average {os.getloadavg()[0]:.2f} at end; "
+          f"{time.monotonic() - started:.0f} s in all", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, default=asdict, indent=1))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, logs, metrics
+from . import config, i18n, logs, metrics
 from .extensions import db, limiter, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, with test overrides applied last."""
-    app = Flask(
+    app = i18n.LanguageFlask(
         __name__,
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
@@ -35,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_logging(app)
     register_metrics(app)
     register_extensions(app)
+    register_i18n(app)
     register_blueprints(app)
     register_errors(app)
     register_template_helpers(app)
@@ -66,15 +67,22 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
 
+def register_i18n(app: Flask) -> None:
+    """Flask-Babel, and the language of each page from its URL (`/es/…`; English at `/`)."""
+    i18n.register(app)
+
+
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience: carriers, people, API clients, machines (health, metrics)."""
     from .feed.views import bp as feed_bp
     from .health import bp as health_bp
     from .ingest.views import bp as ingest_bp
     from .numbers.views import bp as numbers_bp
+    from .service_pages.views import bp as services_bp
 
     app.register_blueprint(ingest_bp)
     app.register_blueprint(numbers_bp)
+    app.register_blueprint(services_bp)
     app.register_blueprint(feed_bp)
     app.register_blueprint(health_bp)
 

@@ -35,12 +35,18 @@ _INT_SETTINGS = {
     "TRUSTED_PROXIES": 0,
     "MAX_CONTENT_LENGTH": 65536,
     "WEBHOOK_TOLERANCE_SECONDS": 300,
+    # A number with no message for this many days is marked "Silent" and listed last.
+    "NUMBER_SILENT_DAYS": 7,
+    # A service page lists the numbers that received a message from it in this many days.
+    "SERVICE_RECENT_DAYS": 7,
 }
 
 _STR_SETTINGS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "FEED_RATE_LIMIT": "60/minute",
     "FEED_RATE_LIMIT_KEYED": "600/minute",
+    # "Worked"/"didn't work" votes, per client address (Flask-Limiter, `;` between limits).
+    "VOTE_RATE_LIMIT": "10/minute;50/day",
     "RATELIMIT_KEY_PREFIX": "",
     "SITE_NAME": "Receive SMS Online",
     "SITE_URL": "http://localhost:5000",

@@ -49,7 +49,15 @@ def _http_error(exc: HTTPException) -> Response | HTTPException | tuple[str, int
             if exc.get_response().headers.get(name):
                 response.headers[name] = exc.get_response().headers[name]
         return response
-    return render_template("errors/error.html", error=exc), exc.code or 500
+    detail = page_detail(exc)
+    return render_template("errors/error.html", error=exc, detail=detail), exc.code or 500
+
+
+def page_detail(exc: HTTPException) -> str | None:
+    """What a view said about the error (translated where raised); None for Werkzeug's text."""
+    if not exc.description or exc.description == type(exc).description:
+        return None
+    return exc.description
 
 
 def _database_error(exc: SQLAlchemyError) -> Response | tuple[str, int]:

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and bound in the application factory."""
 
 from flask import Flask
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -26,6 +27,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+babel = Babel()
 
 
 class AppLimiter(Limiter):

@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 
 from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 from flask import Flask, current_app, g, request, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 from phonenumbers import NumberParseException
 
+from ..i18n import direction, locale_code
 from ..phone import format_international
 from ..timeutil import as_utc, rfc3339, utcnow
 
@@ -44,24 +46,32 @@ def now() -> datetime:
 
 
 def time_ago(value: datetime | None) -> str:
-    """`5 minutes ago`, in English for now; `never` when there is no time."""
+    """`5 minutes ago` in the page's language; `never` when there is no time."""
     if value is None:
-        return "never"
+        return _("never")
     delta = as_utc(value) - now()
     if abs(delta) < timedelta(minutes=1):
-        return "just now"
-    return format_timedelta(delta, add_direction=True, locale=LOCALE)
+        return _("just now")
+    return _time_ago(int(delta.total_seconds()), locale_code())
+
+
+@lru_cache(maxsize=8192)
+def _time_ago(seconds: int, locale: str) -> str:
+    """Babel's `5 minutes ago` (CLDR) for a whole number of seconds in a locale."""
+    return format_timedelta(timedelta(seconds=seconds), add_direction=True, locale=locale)
 
 
 def exact_time(value: datetime) -> str:
-    """The exact time as people read it, in UTC: `14 Mar 2025, 09:26:53 UTC`."""
-    return _exact_time(as_utc(value).replace(microsecond=0))
+    """The exact time as people read it, in UTC: `14 Mar 2025, 09:26:53 UTC` in English."""
+    return _exact_time(as_utc(value).replace(microsecond=0), locale_code())
 
 
 @lru_cache(maxsize=4096)
-def _exact_time(value: datetime) -> str:
+def _exact_time(value: datetime, locale: str) -> str:
     # Babel's pattern formatting costs ~0.1 ms a call; a page shows 50 of them.
-    return format_datetime(value, "d MMM y, HH:mm:ss 'UTC'", locale=LOCALE)
+    if locale == LOCALE:
+        return format_datetime(value, "d MMM y, HH:mm:ss 'UTC'", locale=LOCALE)
+    return format_datetime(value, "medium", tzinfo=UTC, locale=locale) + " UTC"
 
 
 def rfc3339_filter(value: datetime) -> str:
@@ -70,14 +80,14 @@ def rfc3339_filter(value: datetime) -> str:
 
 
 @cache
-def _territories() -> dict[str, str]:
-    """Region names in the page language, keyed by code."""
-    return dict(Locale.parse(LOCALE).territories)
+def _territories(locale: str = LOCALE) -> dict[str, str]:
+    """Region names (CLDR) in a locale, keyed by code."""
+    return dict(Locale.parse(locale).territories)
 
 
 def country_name(code: str) -> str:
-    """The English name of an ISO 3166-1 alpha-2 code (the code itself when unknown)."""
-    return _territories().get(code.upper(), code.upper())
+    """The page language's name of an ISO 3166-1 alpha-2 code (the code itself when unknown)."""
+    return _territories(locale_code()).get(code.upper(), code.upper())
 
 
 def is_country(code: str) -> bool:
@@ -95,8 +105,9 @@ def flag(code: str) -> str:
 
 
 def phone(e164: str) -> str:
-    """A number as people read it: `+44 7911 123456`."""
-    return format_international(e164)
+    """A number as people read it: `+44 7911 123456` (kept left-to-right in Arabic text)."""
+    formatted = format_international(e164)
+    return f"\u2066{formatted}\u2069" if direction() == "rtl" else formatted
 
 
 def sender(value: str) -> str:
@@ -166,7 +177,10 @@ GLOBALS = {
 
 def install(app: Flask) -> None:
     """Register the filters and globals on the app's Jinja environment."""
+    from . import visitor  # it builds on these helpers
+
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(GLOBALS)
+    visitor.install(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
