@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from tests.conftest import empty_tables
 from webapp import create_app
@@ -195,8 +196,8 @@ def test_a_new_message_appears_without_reload(page: Any, base_url: str) -> None:
     assert page.locator(".message").count() == 2
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     assert page.title() == "(1) " + title
-    page.wait_for_function(
-        "document.querySelector('[data-live-status]').textContent === '1 new message'")
+    # expect() polls from Python: a string wait_for_function needs eval, which the CSP forbids
+    expect(page.locator("[data-live-status]")).to_have_text("1 new message")
     assert page.console_errors == []
 
 
@@ -232,8 +233,7 @@ def test_copy_puts_the_code_on_the_clipboard(page: Any) -> None:
 
     assert page.evaluate("navigator.clipboard.readText()") == "482913"
     assert button.inner_text().strip() == "Copied"
-    page.wait_for_function(
-        "document.querySelector('[data-copy-status]').textContent === 'Copied 482913'")
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied 482913")
 
 
 def test_every_detected_code_and_the_number_have_a_copy_button(page: Any) -> None:
