@@ -67,7 +67,7 @@ def browser() -> Iterator[Any]:
     from pathlib import Path
 
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
+        pytest.fail("Debian's chromium is not installed: scripts/services installs it")
     with playwright_sync.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

@@ -100,7 +100,7 @@ def base_url(live_app: Flask) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless."""
     if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
+        pytest.fail("Debian's chromium is not installed: scripts/services installs it")
     with playwright_sync.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

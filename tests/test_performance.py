@@ -9,20 +9,22 @@ number's last-message columns right.
 from __future__ import annotations
 
 import itertools
-import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, _with_search_path
+from webapp.config import database_url
 from webapp.extensions import db
 from webapp.numbers import service
 
@@ -164,23 +166,39 @@ def test_webhook_stores_a_message_in_one_insert_and_one_update(app: Flask) -> No
     assert len(sql) == 2
 
 
-@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="fills a SQLite file of its own")
-def test_generator_keeps_last_message_columns_right(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/gen.sqlite3"
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A database of its own for the generator: a SQLite file, or a new PostgreSQL schema."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path}/gen.sqlite3"
+        return
+    schema = "gen_" + uuid.uuid4().hex[:12]
+    engine = sqlalchemy.create_engine(database_url(TEST_DATABASE_URL, ""))
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    yield _with_search_path(TEST_DATABASE_URL, schema)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+def test_generator_keeps_last_message_columns_right(empty_database: str) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench/generate.py"), "--numbers", "40", "--messages",
          "600", "--workers", "1"],
-        cwd=ROOT, env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, capture_output=True,
-        text=True, timeout=300, check=False,
+        cwd=ROOT, env={"DATABASE_URL": empty_database, "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    conn = sqlite3.connect(f"{tmp_path}/gen.sqlite3")
-    wrong = conn.execute(
-        "SELECT count(*) FROM numbers n WHERE last_message_id IS NOT "
-        "(SELECT max(id) FROM messages m WHERE m.number_id = n.id)"
-    ).fetchone()[0]
-    counts = conn.execute("SELECT count(*), count(DISTINCT country) FROM numbers").fetchone()
-    hot = conn.execute("SELECT count(*) FROM messages WHERE number_id = 1").fetchone()[0]
-    assert wrong == 0
-    assert counts[0] == 40 and counts[1] > 10
-    assert hot >= 200
+    engine = sqlalchemy.create_engine(database_url(empty_database, ""))
+    with engine.connect() as conn:
+        per_number = conn.execute(sqlalchemy.text(
+            "SELECT number_id, max(id), count(*) FROM messages GROUP BY number_id")).all()
+        numbers = conn.execute(sqlalchemy.text(
+            "SELECT id, last_message_id, country FROM numbers")).all()
+    engine.dispose()
+    newest = {number_id: last for number_id, last, _ in per_number}
+    assert [n.id for n in numbers if n.last_message_id != newest.get(n.id)] == []
+    assert len(numbers) == 40 and len({n.country for n in numbers}) > 10
+    assert sum(count for *_, count in per_number) == 600
+    assert dict((n, c) for n, _, c in per_number)[min(n.id for n in numbers)] >= 200  # hot
