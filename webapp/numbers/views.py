@@ -16,7 +16,6 @@ from flask import (
     abort,
     current_app,
     make_response,
-    redirect,
     render_template,
     request,
     url_for,
@@ -29,6 +28,7 @@ from ..search import match_countries, number_digit_patterns
 from ..service_pages.queries import vote_summary
 from ..services import get as service_info
 from . import queries
+from .caching import cacheable, conditional, not_modified, page_etag, permanent_redirect
 from .helpers import ad_client, canonical_url, country_name, is_country, now
 from .pagecache import cached_page
 from .visitor import silent_last
@@ -38,7 +38,6 @@ bp.record_once(lambda state: state.app.teardown_appcontext(queries.close_reader)
 
 PAGE_SIZE = 50
 MORE_NUMBERS = 6
-MAX_AGE = 30
 MAX_QUERY = 64
 SEARCH_NUMBERS = 50
 _CURSOR = re.compile(r"[0-9]{1,18}")
@@ -272,43 +271,3 @@ def cursor() -> int | None:
         abort(400, description=_("`before` must be a message id (a positive whole number)."))
     return int(raw)
 
-
-def page_etag(*parts: object) -> str:
-    """An ETag from cheap values, the current minute and the settings that shape a page."""
-    cfg = current_app.config
-    minute = int(now().timestamp() // 60)
-    settings = (cfg["AD_EVERY"], cfg["AD_CLIENT"], cfg["AD_SLOT_HTML"], cfg["SITE_URL"])
-    # Each language is a page of its own: never one ETag for two languages.
-    key = (parts, minute, settings, current_language())
-    return hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-
-
-def not_modified(etag: str) -> Response | None:
-    """A 304 answer when the client already holds this version of the page."""
-    if not request.if_none_match.contains_weak(etag):
-        return None
-    return cacheable(current_app.response_class(status=304), etag)
-
-
-def cacheable(response: Response, etag: str) -> Response:
-    """Mark a page shareable by caches for a short while, with its ETag."""
-    response.set_etag(etag)
-    response.cache_control.public = True
-    response.cache_control.max_age = MAX_AGE
-    return response
-
-
-def conditional(response: Response) -> Response:
-    """A small file: ETag from its body, 304 when it matches, cacheable for an hour."""
-    response.add_etag()
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response.make_conditional(request)
-
-
-def permanent_redirect(location: str) -> Response:
-    """301 to the canonical address of a page."""
-    response = redirect(location, 301)
-    response.cache_control.public = True
-    response.cache_control.max_age = 86400
-    return response

@@ -26,8 +26,8 @@ from flask_babel import gettext as _
 from .. import services
 from ..extensions import limiter
 from ..numbers import queries as number_queries
+from ..numbers.caching import cacheable, not_modified, page_etag, permanent_redirect
 from ..numbers.helpers import now
-from ..numbers.views import cacheable, not_modified, page_etag, permanent_redirect
 from . import queries, votes
 
 bp = Blueprint("services", __name__)
