@@ -6,12 +6,16 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from ..extensions import limiter
 from ..metrics import webhook_delivered
 from ..providers import PROVIDERS
 from ..providers.base import VerifyContext, WebhookRequest
 from .service import accept_webhook
 
 bp = Blueprint("ingest", __name__)
+# Carriers are never rate limited (a 429 to Twilio can lose a message), so the limiter
+# does not even look at these requests.
+limiter.exempt(bp)
 
 
 def public_url() -> str:
